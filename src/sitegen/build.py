@@ -1,0 +1,166 @@
+"""The pipeline: load -> model -> public view -> routes -> render -> write.
+
+`build_site` gathers and renders everything in memory before writing anything,
+so any problem, in content or templates, stops the build with every message
+collected and the previous output untouched. `check_site` runs the same
+stages without writing. Callers (the CLI, the preview server) get results or a
+`BuildFailed` carrying the problems; this module prints nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import BuildFailed, Problem, Problems
+from .load import load_site
+from .model import Site, build_model
+from .public import PublicSite, build_public_site, publishable_static_files
+from .render import make_environment, render_routes
+from .routes import RouteMap, plan_routes
+from .theme import BUILTIN_THEME, static_dirs, template_dirs
+from .write import OutputRefused, refusal_reason, write_output
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    source: Path = Path(".")
+    output: Path | None = None
+    drafts: bool = False
+    future: bool = False
+    now: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RenderedSite:
+    site: Site
+    public: PublicSite
+    routes: RouteMap
+    files: dict[str, bytes]
+    warnings: list[Problem]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    output: Path
+    pages: int
+    static_files: int
+    warnings: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def build_moment(options: BuildOptions) -> datetime:
+    """The build's "now": given, or SOURCE_DATE_EPOCH for reproducible builds."""
+    if options.now is not None:
+        return options.now if options.now.tzinfo else options.now.replace(tzinfo=timezone.utc)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    return datetime.now(timezone.utc)
+
+
+def render_site(options: BuildOptions) -> RenderedSite:
+    """Every stage but write; raises BuildFailed with all problems found."""
+    root = options.source.resolve()
+    problems = Problems(root)
+    now = build_moment(options)
+    records = load_site(root, problems)
+    site = build_model(records, problems, now.date())
+    if site is None:
+        raise BuildFailed(problems)
+    public = build_public_site(
+        site, now, include_drafts=options.drafts, include_future=options.future
+    )
+    routes = plan_routes(public, _static_sources(site, public, problems), problems)
+    if problems.has_errors():
+        raise BuildFailed(problems)
+    env = make_environment(template_dirs(root, site.config.theme), public.base_url)
+    files = render_routes(routes.pages, env, problems)
+    if problems.has_errors():
+        raise BuildFailed(problems)
+    return RenderedSite(site, public, routes, files, problems.warnings)
+
+
+def _static_sources(
+    site: Site, public: PublicSite, problems: Problems
+) -> list[tuple[Path, str, str]]:
+    """(file, output path, origin) in precedence order: content first, then theme."""
+    sources: list[tuple[Path, str, str]] = []
+    content_static = site.root / "content" / "static"
+    for path in publishable_static_files(site, public):
+        relative = path.relative_to(content_static).as_posix()
+        sources.append((path, relative, problems.display_path(path)))
+    for folder in static_dirs(site.root, site.config.theme):
+        for path in sorted(folder.rglob("*")):
+            relative_path = path.relative_to(folder)
+            if not path.is_file() or any(p.startswith(".") for p in relative_path.parts):
+                continue
+            origin = (
+                f"the built-in theme's {relative_path.as_posix()}"
+                if folder.is_relative_to(BUILTIN_THEME)
+                else problems.display_path(path)
+            )
+            sources.append((path, relative_path.as_posix(), origin))
+    return sources
+
+
+def output_folder(options: BuildOptions, site: Site) -> Path:
+    if options.output is not None:
+        return options.output.expanduser().resolve()
+    return (site.root / site.config.output_dir).expanduser().resolve()
+
+
+def build_site(options: BuildOptions) -> BuildResult:
+    """Render the whole site, then write it atomically; raises BuildFailed."""
+    started = time.perf_counter()
+    rendered = render_site(options)
+    site = rendered.site
+    output = output_folder(options, site)
+    problems = Problems(site.root)
+    reason = refusal_reason(output, site.root)
+    if reason is not None:
+        _refuse(problems, options, site, f"output folder {output} {reason}")
+        raise BuildFailed(problems)
+    copies = [(s.output, s.source) for s in rendered.routes.static]
+    try:
+        write_output(output, site.root, rendered.files, copies)
+    except OutputRefused as exc:
+        _refuse(problems, options, site, str(exc))
+        raise BuildFailed(problems) from None
+    except OSError as exc:
+        problems.error(output, 0, f"cannot write the output: {exc.strerror or exc}")
+        raise BuildFailed(problems) from None
+    return BuildResult(
+        output=output,
+        pages=len(rendered.files),
+        static_files=len(copies),
+        warnings=rendered.warnings,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _refuse(problems: Problems, options: BuildOptions, site: Site, message: str) -> None:
+    if options.output is not None:
+        problems.error("--output", 0, message)
+    else:
+        problems.error(site.config.source.path, site.config.output_dir_line, message)
+
+
+def check_site(options: BuildOptions) -> Problems:
+    """Every problem a build would find, without writing anything."""
+    root = options.source.resolve()
+    try:
+        rendered = render_site(options)
+    except BuildFailed as failed:
+        return failed.problems
+    problems = Problems(root)
+    for warning in rendered.warnings:
+        problems.warning(warning.path, warning.line, warning.message)
+    output = output_folder(options, rendered.site)
+    reason = refusal_reason(output, rendered.site.root)
+    if reason is not None:
+        _refuse(problems, options, rendered.site, f"output folder {output} {reason}")
+    return problems

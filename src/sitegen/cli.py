@@ -1,0 +1,160 @@
+"""The command line: parse arguments, call the pipeline, print its problems.
+
+Sits on top of the pipeline and is never imported by it. Every problem is
+printed as one `path:line: message` line on standard error; user mistakes
+never show a traceback. Exit status: 0 success, 1 problems in the site,
+2 bad command-line usage, 70 an internal error (a bug in sitegen).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Sequence, TextIO
+
+from . import __version__
+from .build import BuildOptions, build_site, check_site
+from .errors import BuildFailed, Problem
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_INTERNAL = 70
+
+
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source",
+        metavar="DIR",
+        type=Path,
+        default=Path("."),
+        help="the site folder (the one holding content/); default: the current folder",
+    )
+
+
+def _add_visibility(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--drafts", action="store_true", help="include posts marked draft: true"
+    )
+    parser.add_argument(
+        "--future", action="store_true", help="include posts dated in the future"
+    )
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sitegen",
+        description="Build the website of a virtual company from content/ (YAML and Markdown).",
+    )
+    parser.add_argument("--version", action="version", version=f"sitegen {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    build = commands.add_parser(
+        "build",
+        help="build the site into its output folder",
+        description="Build the site into its output folder (output_dir in content/site.yaml, "
+        "default public/). The folder is replaced only when the whole build succeeded.",
+    )
+    _add_source(build)
+    build.add_argument(
+        "--output",
+        metavar="DIR",
+        type=Path,
+        help="write the site here instead of site.yaml's output_dir",
+    )
+    _add_visibility(build)
+    build.add_argument(
+        "-q", "--quiet", action="store_true", help="print only errors"
+    )
+
+    check = commands.add_parser(
+        "check",
+        help="find every problem in the site without writing anything",
+        description="Load, validate and render the whole site without writing it; print every "
+        "error and warning (such as capabilities nobody offers). Exits 1 when there are errors.",
+    )
+    _add_source(check)
+    _add_visibility(check)
+    return parser
+
+
+def _print_problems(problems: Sequence[Problem], stream: TextIO) -> None:
+    for problem in problems:
+        print(problem.format(), file=stream)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _shown(path: Path) -> str:
+    try:
+        return os.path.relpath(path) + os.sep
+    except ValueError:
+        return str(path)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    options = BuildOptions(
+        source=args.source, output=args.output, drafts=args.drafts, future=args.future
+    )
+    try:
+        result = build_site(options)
+    except BuildFailed as failed:
+        _print_problems(failed.problems.errors, sys.stderr)
+        if not args.quiet:
+            _print_problems(failed.problems.warnings, sys.stderr)
+        print(
+            f"sitegen: build failed with {_plural(len(failed.problems.errors), 'error')}; "
+            "the previous output was left untouched",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    if not args.quiet:
+        _print_problems(result.warnings, sys.stderr)
+        warnings = f", {_plural(len(result.warnings), 'warning')}" if result.warnings else ""
+        print(
+            f"sitegen: built {_plural(result.pages, 'page')} and copied "
+            f"{_plural(result.static_files, 'file')} into {_shown(result.output)} "
+            f"in {result.seconds:.2f} s{warnings}"
+        )
+    return EXIT_OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    options = BuildOptions(source=args.source, drafts=args.drafts, future=args.future)
+    problems = check_site(options)
+    _print_problems(problems.errors, sys.stderr)
+    _print_problems(problems.warnings, sys.stderr)
+    errors, warnings = len(problems.errors), len(problems.warnings)
+    if errors:
+        print(
+            f"sitegen: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    print(f"sitegen: no errors, {_plural(warnings, 'warning')}")
+    return EXIT_OK
+
+
+COMMANDS = {"build": run_build, "check": run_check}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("sitegen: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug in sitegen, not a user mistake
+        if os.environ.get("SITEGEN_DEBUG"):
+            raise
+        print(
+            f"sitegen: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in sitegen; run again with SITEGEN_DEBUG=1 for details.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL

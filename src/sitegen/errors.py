@@ -1,0 +1,97 @@
+"""Problems a user can cause, as data.
+
+Every stage reports what is wrong with the site as `Problem` values carrying a
+file, a line and a message; stages *collect* them instead of stopping at the
+first, and the CLI prints them all at once as ``path:line: message``. Nothing
+here formats tracebacks or knows about the terminal.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the site, located in a file of it."""
+
+    path: str
+    line: int
+    message: str
+    severity: Severity = field(default=Severity.ERROR, compare=False)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def format(self) -> str:
+        prefix = "warning: " if self.severity is Severity.WARNING else ""
+        location = f"{self.path}:{self.line}" if self.line > 0 else self.path
+        return f"{location}: {prefix}{self.message}"
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+class Problems:
+    """A collector that every stage appends to; never raises by itself."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self._root = root
+        self._items: list[Problem] = []
+
+    def display_path(self, path: Path | str) -> str:
+        """The path as the user should read it: relative to the site root."""
+        p = Path(path)
+        if self._root is not None and p.is_absolute():
+            try:
+                return p.resolve().relative_to(self._root.resolve()).as_posix()
+            except ValueError:
+                pass
+        return p.as_posix()
+
+    def error(self, path: Path | str, line: int, message: str) -> None:
+        self._items.append(Problem(self.display_path(path), line, message))
+
+    def warning(self, path: Path | str, line: int, message: str) -> None:
+        self._items.append(
+            Problem(self.display_path(path), line, message, Severity.WARNING)
+        )
+
+    def extend(self, problems: "Problems") -> None:
+        self._items.extend(problems._items)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return sorted({p for p in self._items if p.is_error}, key=_sort_key)
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return sorted({p for p in self._items if not p.is_error}, key=_sort_key)
+
+    def has_errors(self) -> bool:
+        return any(p.is_error for p in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _sort_key(problem: Problem) -> tuple[str, int, str]:
+    return (problem.path, problem.line, problem.message)
+
+
+class BuildFailed(Exception):
+    """The site could not be built; carries every problem found."""
+
+    def __init__(self, problems: Problems) -> None:
+        self.problems = problems
+        super().__init__(
+            "\n".join(p.format() for p in problems.errors) or "build failed"
+        )

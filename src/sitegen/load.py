@@ -1,0 +1,374 @@
+"""Stage 1, load: read the site's YAML and Markdown files into records.
+
+Every value keeps the line it came from so later stages can say
+``content/partners/rosa.yaml:7: ...``. YAML is parsed with a safe loader whose
+only implicit type is null: every other plain scalar stays *text*, and the
+model converts it by its schema. That makes YAML 1.1 traps impossible (a
+``title: no`` stays "no", a ``price: 12.50`` keeps its trailing zero, a
+``version: 1.10`` is not the float 1.1). This module never interprets what a
+key means; it only reads files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+import yaml.composer
+import yaml.constructor
+import yaml.nodes
+import yaml.parser
+import yaml.reader
+import yaml.resolver
+import yaml.scanner
+
+from .errors import Problems
+
+
+class LineDict(dict[str, Any]):
+    """A YAML mapping that remembers the line of each of its keys."""
+
+    def __init__(self, line: int = 0) -> None:
+        super().__init__()
+        self.line = line
+        self.lines: dict[str, int] = {}
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, self.line)
+
+
+class LineList(list[Any]):
+    """A YAML sequence that remembers the line of each item."""
+
+    def __init__(self, line: int = 0) -> None:
+        super().__init__()
+        self.line = line
+        self.lines: list[int] = []
+
+    def line_of(self, index: int) -> int:
+        return self.lines[index] if index < len(self.lines) else self.line
+
+
+class _TextResolver(yaml.resolver.BaseResolver):
+    """Resolves plain scalars to text, except the spellings of null."""
+
+
+_TextResolver.add_implicit_resolver(
+    "tag:yaml.org,2002:null",
+    re.compile(r"^(?:~|null|Null|NULL|)$"),
+    ["~", "n", "N", ""],
+)
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+class _PositionConstructor(yaml.constructor.SafeConstructor):
+    """SafeConstructor that builds LineDict/LineList and flags duplicate keys."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.duplicate_keys: list[tuple[int, str, int]] = []
+        self.bad_keys: list[tuple[int, str]] = []
+
+    def construct_line_map(self, node: yaml.nodes.MappingNode) -> Iterator[LineDict]:
+        data = LineDict(node.start_mark.line + 1)
+        yield data
+        self.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str) or key == "":
+                self.bad_keys.append((line, repr(key)))
+                continue
+            if key in data:
+                self.duplicate_keys.append((line, key, data.lines[key]))
+            data[key] = self.construct_object(value_node, deep=True)
+            data.lines[key] = line
+
+    def construct_line_seq(self, node: yaml.nodes.SequenceNode) -> Iterator[LineList]:
+        data = LineList(node.start_mark.line + 1)
+        yield data
+        for child in node.value:
+            data.append(self.construct_object(child, deep=True))
+            data.lines.append(child.start_mark.line + 1)
+
+
+_PositionConstructor.add_constructor(
+    "tag:yaml.org,2002:map", _PositionConstructor.construct_line_map
+)
+_PositionConstructor.add_constructor(
+    "tag:yaml.org,2002:seq", _PositionConstructor.construct_line_seq
+)
+
+
+class _Loader(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.composer.Composer,
+    _PositionConstructor,
+    _TextResolver,
+):
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        _PositionConstructor.__init__(self)
+        _TextResolver.__init__(self)
+
+
+def parse_yaml_mapping(
+    text: str, path: Path, problems: Problems, line_offset: int = 0
+) -> LineDict | None:
+    """Parse a YAML document that must be a mapping; report problems with lines.
+
+    `line_offset` is added to every line (front matter starts below its '---').
+    Returns None when the document cannot be used at all.
+    """
+    loader = _Loader(text)
+    try:
+        value = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 1 if mark is not None else 1) + line_offset
+        what = exc.problem or exc.context or "cannot be read"
+        if isinstance(exc, yaml.constructor.ConstructorError):
+            what = f"unsupported YAML tag or value ({what})"
+        problems.error(path, line, f"invalid YAML: {what}")
+        return None
+    except yaml.YAMLError as exc:
+        problems.error(path, 1 + line_offset, f"invalid YAML: {exc}")
+        return None
+    finally:
+        loader.dispose()
+    for line, key, first in loader.duplicate_keys:
+        problems.error(
+            path, line + line_offset, f"duplicate key '{key}' (first given on line {first + line_offset})"
+        )
+    for line, key in loader.bad_keys:
+        problems.error(path, line + line_offset, f"keys must be plain text, got {key}")
+    if value is None:
+        return _shift(LineDict(1), line_offset)
+    if not isinstance(value, LineDict):
+        problems.error(
+            path,
+            1 + line_offset,
+            "expected 'key: value' lines at the top level, got "
+            + _describe(value),
+        )
+        return None
+    return _shift(value, line_offset)
+
+
+def _shift(value: Any, offset: int) -> Any:
+    if offset == 0:
+        return value
+    if isinstance(value, LineDict):
+        value.line += offset
+        value.lines = {k: n + offset for k, n in value.lines.items()}
+        for child in value.values():
+            _shift(child, offset)
+    elif isinstance(value, LineList):
+        value.line += offset
+        value.lines = [n + offset for n in value.lines]
+        for child in value:
+            _shift(child, offset)
+    return value
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    return type(value).__name__
+
+
+@dataclass(frozen=True)
+class Record:
+    """One content file: its data with lines, and its Markdown body if any."""
+
+    kind: str
+    path: Path
+    slug: str
+    data: LineDict
+    body: str = ""
+    body_line: int = 1
+
+
+@dataclass
+class Records:
+    """Everything `load` read from a site folder."""
+
+    root: Path
+    site: Record | None = None
+    business: Record | None = None
+    partners: list[Record] = field(default_factory=list)
+    capabilities: list[Record] = field(default_factory=list)
+    products: list[Record] = field(default_factory=list)
+    posts: list[Record] = field(default_factory=list)
+    pages: list[Record] = field(default_factory=list)
+    static_files: list[Path] = field(default_factory=list)
+
+
+_DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
+_FRONT_MATTER_FENCE = re.compile(r"^---[ \t]*$")
+_FRONT_MATTER_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
+
+
+def read_text(path: Path, problems: Problems) -> str | None:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.error(path, 0, f"cannot read file: {exc.strerror or exc}")
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.error(path, line, "file is not valid UTF-8 text")
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def load_yaml_file(path: Path, kind: str, problems: Problems) -> Record | None:
+    text = read_text(path, problems)
+    if text is None:
+        return None
+    data = parse_yaml_mapping(text, path, problems)
+    if data is None:
+        return None
+    return Record(kind=kind, path=path, slug=path.stem, data=data)
+
+
+def split_front_matter(
+    text: str, path: Path, problems: Problems
+) -> tuple[str, int, str, int] | None:
+    """Return (front matter, its first line, body, body's first line)."""
+    lines = text.split("\n")
+    if not lines or not _FRONT_MATTER_FENCE.match(lines[0]):
+        problems.error(
+            path,
+            1,
+            "missing front matter: the file must start with a '---' line, "
+            "then 'title: ...' and the other keys, then another '---' line",
+        )
+        return None
+    for index in range(1, len(lines)):
+        if _FRONT_MATTER_END.match(lines[index]):
+            front = "\n".join(lines[1:index])
+            body = "\n".join(lines[index + 1 :])
+            return front, 2, body, index + 2
+    problems.error(path, 1, "front matter is not closed: add a '---' line after its keys")
+    return None
+
+
+def load_markdown_file(path: Path, kind: str, problems: Problems) -> Record | None:
+    text = read_text(path, problems)
+    if text is None:
+        return None
+    parts = split_front_matter(text, path, problems)
+    if parts is None:
+        return None
+    front, front_line, body, body_line = parts
+    data = parse_yaml_mapping(front, path, problems, line_offset=front_line - 1)
+    if data is None:
+        return None
+    slug = path.stem
+    if kind == "post":
+        match = _DATED_NAME.match(slug)
+        if match:
+            slug = match.group(2)
+    return Record(kind=kind, path=path, slug=slug, data=data, body=body, body_line=body_line)
+
+
+def _is_ignored(path: Path) -> bool:
+    """Editor droppings and hidden files are never content."""
+    name = path.name
+    return name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".swx", ".tmp"))
+
+
+def _collection(
+    folder: Path, suffixes: tuple[str, ...], problems: Problems
+) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    found: list[Path] = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if any(_is_ignored(Path(part)) for part in relative.parts):
+            continue
+        if path.is_dir():
+            continue
+        if path.suffix.lower() in suffixes:
+            found.append(path)
+        else:
+            problems.warning(
+                path,
+                0,
+                f"ignored: only {' or '.join(suffixes)} files are read in {folder.name}/",
+            )
+    return found
+
+
+def load_site(root: Path, problems: Problems) -> Records:
+    """Read every content file under `root/content`; never raises for content."""
+    records = Records(root=root)
+    content = root / "content"
+    if not content.is_dir():
+        problems.error(
+            content,
+            0,
+            "no content/ folder here: run sitegen in a site folder or pass --source DIR",
+        )
+        return records
+
+    for name, kind in (("site", "site"), ("business", "business")):
+        path = _first_existing(content, name)
+        if path is None:
+            problems.error(content / f"{name}.yaml", 0, "file is missing")
+            continue
+        record = load_yaml_file(path, kind, problems)
+        if kind == "site":
+            records.site = record
+        else:
+            records.business = record
+
+    for path in _collection(content / "partners", (".yaml", ".yml"), problems):
+        record = load_yaml_file(path, "partner", problems)
+        if record is not None:
+            records.partners.append(record)
+
+    for folder, kind, target in (
+        ("capabilities", "capability", records.capabilities),
+        ("products", "product", records.products),
+        ("posts", "post", records.posts),
+        ("pages", "page", records.pages),
+    ):
+        for path in _collection(content / folder, (".md", ".markdown"), problems):
+            record = load_markdown_file(path, kind, problems)
+            if record is not None:
+                target.append(record)
+
+    static = content / "static"
+    if static.is_dir():
+        for path in sorted(static.rglob("*")):
+            if path.is_file() and not any(
+                part.startswith(".") for part in path.relative_to(static).parts
+            ):
+                records.static_files.append(path)
+    return records
+
+
+def _first_existing(folder: Path, stem: str) -> Path | None:
+    for suffix in (".yaml", ".yml"):
+        candidate = folder / f"{stem}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None

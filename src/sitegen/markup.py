@@ -1,0 +1,88 @@
+"""Markdown to HTML, configured once for the whole site.
+
+Conversion is a pure function of the source text, memoised, so a body used on
+several pages (a post on its page and in the feed) is converted once.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import markdown
+
+MARKDOWN_EXTENSIONS = (
+    "markdown.extensions.extra",
+    "markdown.extensions.sane_lists",
+    "markdown.extensions.smarty",
+    "markdown.extensions.toc",
+)
+MARKDOWN_CONFIG: dict[str, dict[str, object]] = {
+    "markdown.extensions.toc": {"permalink": False},
+}
+
+_converter: markdown.Markdown | None = None
+
+
+def _markdown() -> markdown.Markdown:
+    global _converter
+    if _converter is None:
+        _converter = markdown.Markdown(
+            extensions=list(MARKDOWN_EXTENSIONS),
+            extension_configs=MARKDOWN_CONFIG,
+            output_format="html",
+        )
+    return _converter
+
+
+@functools.lru_cache(maxsize=8192)
+def markdown_to_html(source: str) -> str:
+    converter = _markdown()
+    try:
+        return converter.convert(source)
+    finally:
+        converter.reset()
+
+
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|!?\[([^\]]*)\]\[[^\]]*\]")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`+|~~)(?=\S)(.+?)(?<=\S)\1")
+_TAG = re.compile(r"<[^>]+>")
+_BLOCK_START = re.compile(r"^\s{0,3}(?:#|>|[-*+]\s|\d+[.)]\s|```|~~~|\||<|!\[|-{3,}|\*{3,}|_{3,}|\[[^\]]+\]:)")
+
+
+def first_paragraph(source: str, limit: int = 280) -> str:
+    """Plain text of the first prose paragraph of a Markdown body.
+
+    Headings, lists, code, tables, quotes and raw HTML are skipped; inline
+    markup is reduced to its text; the result is cut at a word boundary.
+    """
+    paragraph: list[str] = []
+    in_fence = False
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        if not stripped:
+            if paragraph:
+                break
+            continue
+        if not paragraph and (_BLOCK_START.match(line) or line.startswith(("    ", "\t"))):
+            continue
+        paragraph.append(stripped)
+    text = " ".join(paragraph)
+    text = _LINK.sub(lambda m: m.group(1) or m.group(2) or "", text)
+    for _ in range(3):
+        text = _EMPHASIS.sub(r"\2", text)
+    text = _TAG.sub("", text)
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:.-")
+    return cut + "…"
+
+
+def word_count(source: str) -> int:
+    return len(re.findall(r"\w+", _TAG.sub(" ", source)))

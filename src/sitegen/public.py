@@ -1,0 +1,503 @@
+"""Stage 3, public view: the only data templates ever receive.
+
+Built from the model, it holds exactly what may be published: offered
+capabilities, deliverable products, active *credited* partners, published
+posts and pages. White-label partners contribute their capabilities to the
+company but nothing of themselves (no name, slug, url, logo, location, blurb);
+`notes` and `review_by` exist for no partner; inactive partners, drafts and
+future posts are gone unless a preview asked for them. Because templates get
+nothing else, they cannot leak what was never given to them. This module knows
+the URL of each object (URLs are public facts) but writes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .markup import first_paragraph, markdown_to_html, word_count
+from .model import Contact, Partner, Site, SocialLink
+from .slugs import term_slug
+
+KIND_LABELS = {
+    "supplier": "Supplier",
+    "manufacturer": "Manufacturer",
+    "subcontractor": "Subcontractor",
+    "distributor": "Distributor",
+    "equipment": "Equipment partner",
+    "space": "Space partner",
+    "service": "Service partner",
+}
+
+CURRENCY_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€", "JPY": "¥", "INR": "₹", "CHF": "CHF "}
+# Built-in sections take these menu positions so pages can go before, between
+# or after them with their own `menu` numbers.
+SECTION_MENU_ORDER = {"products": 10, "capabilities": 20, "network": 30, "blog": 40}
+WORDS_PER_MINUTE = 220
+
+
+@dataclass(frozen=True)
+class RichText:
+    """Markdown source rendered on demand; Jinja prints it as safe HTML."""
+
+    source: str
+
+    def __html__(self) -> str:
+        return markdown_to_html(self.source)
+
+    @property
+    def html(self) -> str:
+        return markdown_to_html(self.source)
+
+    def __bool__(self) -> bool:
+        return bool(self.source.strip())
+
+    def __str__(self) -> str:
+        return self.html
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class PublicBusiness:
+    name: str
+    tagline: str | None
+    summary: str | None
+    core_competency: str | None
+    founded: str | None
+    service_area: str | None
+    contact: Contact
+    social: tuple[SocialLink, ...]
+    logo: str | None
+
+
+@dataclass(frozen=True)
+class PublicPartner:
+    """An active, credited partner: everything here may be published."""
+
+    slug: str
+    name: str
+    kind: str | None
+    kind_label: str | None
+    url: str | None
+    logo: str | None
+    location: str | None
+    blurb: str | None
+    since: date | None
+    anchor_url: str
+    capabilities: tuple[Link, ...]
+
+
+@dataclass(frozen=True)
+class PublicCapability:
+    slug: str
+    url: str
+    title: str
+    summary: str | None
+    body: RichText
+    in_house: bool
+    lead_time: str | None
+    capacity: str | None
+    partners: tuple[PublicPartner, ...]
+    products: tuple[Link, ...]
+    source_path: str
+
+
+@dataclass(frozen=True)
+class PublicProduct:
+    slug: str
+    url: str
+    title: str
+    summary: str | None
+    body: RichText
+    price: str | None
+    currency: str | None
+    unit: str | None
+    price_display: str | None
+    image: str | None
+    featured: bool
+    capabilities: tuple[PublicCapability, ...]
+    source_path: str
+
+
+@dataclass(frozen=True)
+class TermLink:
+    taxonomy: str
+    name: str
+    slug: str
+    url: str
+
+
+@dataclass(frozen=True)
+class PublicPost:
+    slug: str
+    url: str
+    title: str
+    date: datetime
+    summary: str
+    author: str | None
+    draft: bool
+    future: bool
+    body: RichText
+    tags: tuple[TermLink, ...]
+    categories: tuple[TermLink, ...]
+    reading_minutes: int
+    source_path: str
+
+
+@dataclass(frozen=True)
+class PublicPage:
+    slug: str
+    url: str
+    title: str
+    summary: str | None
+    body: RichText
+    menu: int | None
+    source_path: str
+
+
+@dataclass(frozen=True)
+class Term:
+    taxonomy: str
+    name: str
+    slug: str
+    url: str
+    posts: tuple[PublicPost, ...]
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    name: str
+    title: str
+    url: str
+    terms: tuple[Term, ...]
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    title: str
+    url: str
+    section: str
+
+
+@dataclass(frozen=True)
+class PublicSite:
+    title: str
+    base_url: str
+    language: str
+    posts_per_page: int
+    build_date: date
+    business: PublicBusiness
+    products: tuple[PublicProduct, ...]
+    capabilities: tuple[PublicCapability, ...]
+    partners: tuple[PublicPartner, ...]
+    posts: tuple[PublicPost, ...]
+    pages: tuple[PublicPage, ...]
+    tags: Taxonomy
+    categories: Taxonomy
+    menu: tuple[MenuItem, ...] = field(default=())
+
+    @property
+    def featured_products(self) -> tuple[PublicProduct, ...]:
+        featured = tuple(p for p in self.products if p.featured)
+        return featured or self.products[:3]
+
+    @property
+    def latest_posts(self) -> tuple[PublicPost, ...]:
+        return self.posts[:3]
+
+
+def format_price(price: str | None, currency: str | None) -> str | None:
+    if price is None:
+        return None
+    if currency is None:
+        return price
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{symbol}{price}" if symbol else f"{price} {currency}"
+
+
+def _public_partner(partner: Partner, capability_links: tuple[Link, ...]) -> PublicPartner:
+    return PublicPartner(
+        slug=partner.slug,
+        name=partner.name,
+        kind=partner.kind,
+        kind_label=KIND_LABELS.get(partner.kind) if partner.kind else None,
+        url=partner.url,
+        logo=partner.logo,
+        location=partner.location,
+        blurb=partner.blurb,
+        since=partner.since,
+        anchor_url=f"/network/#{partner.slug}",
+        capabilities=capability_links,
+    )
+
+
+def _sort_title(title: str) -> str:
+    return title.casefold()
+
+
+def build_public_site(
+    site: Site,
+    now: datetime,
+    include_drafts: bool = False,
+    include_future: bool = False,
+) -> PublicSite:
+    """The public view of `site` at `now`."""
+    network = site.network
+    offered = [c for c in site.capabilities if c.slug in network.offered]
+    offered.sort(key=lambda c: (_sort_title(c.title), c.slug))
+    capability_links = {c.slug: Link(c.title, f"/capabilities/{c.slug}/") for c in offered}
+
+    credited = sorted(
+        (p for p in network.active_partners if p.credited),
+        key=lambda p: (_sort_title(p.name), p.slug),
+    )
+    public_partners = {
+        p.slug: _public_partner(
+            p, tuple(capability_links[s] for s in p.provides if s in capability_links)
+        )
+        for p in credited
+    }
+
+    products_sorted = sorted(
+        (p for p in site.products if p.slug in network.deliverable),
+        key=lambda p: (_sort_title(p.title), p.slug),
+    )
+    public_capabilities: dict[str, PublicCapability] = {}
+    for capability in offered:
+        providers = network.providers.get(capability.slug, ())
+        public_capabilities[capability.slug] = PublicCapability(
+            slug=capability.slug,
+            url=f"/capabilities/{capability.slug}/",
+            title=capability.title,
+            summary=capability.summary,
+            body=RichText(capability.body),
+            in_house=capability.in_house,
+            lead_time=capability.lead_time,
+            capacity=capability.capacity,
+            partners=tuple(
+                public_partners[p.slug] for p in providers if p.slug in public_partners
+            ),
+            products=tuple(
+                Link(p.title, f"/products/{p.slug}/")
+                for p in products_sorted
+                if capability.slug in p.requires
+            ),
+            source_path=capability.source.path,
+        )
+
+    products = tuple(
+        PublicProduct(
+            slug=p.slug,
+            url=f"/products/{p.slug}/",
+            title=p.title,
+            summary=p.summary,
+            body=RichText(p.body),
+            price=p.price,
+            currency=p.currency,
+            unit=p.unit,
+            price_display=format_price(p.price, p.currency),
+            image=p.image,
+            featured=p.featured,
+            capabilities=tuple(public_capabilities[s] for s in p.requires),
+            source_path=p.source.path,
+        )
+        for p in products_sorted
+    )
+
+    posts = _public_posts(site, now, include_drafts, include_future)
+    tags = _taxonomy("tags", "Tags", posts, lambda p: p.tags)
+    categories = _taxonomy("categories", "Categories", posts, lambda p: p.categories)
+    posts = tuple(_with_term_links(p, tags, categories) for p in posts)
+    # Terms hold the final post objects (with their term links).
+    tags = _taxonomy("tags", "Tags", posts, lambda p: p.tags)
+    categories = _taxonomy(
+        "categories", "Categories", posts, lambda p: p.categories
+    )
+
+    pages = tuple(
+        sorted(
+            (
+                PublicPage(
+                    slug=p.slug,
+                    url=f"/{p.slug}/",
+                    title=p.title,
+                    summary=p.summary,
+                    body=RichText(p.body),
+                    menu=p.menu,
+                    source_path=p.source.path,
+                )
+                for p in site.pages
+            ),
+            key=lambda p: (_sort_title(p.title), p.slug),
+        )
+    )
+    business = site.business
+    public = PublicSite(
+        title=site.config.title,
+        base_url=site.config.base_url,
+        language=site.config.language,
+        posts_per_page=site.config.posts_per_page,
+        build_date=network.on,
+        business=PublicBusiness(
+            name=business.name,
+            tagline=business.tagline,
+            summary=business.summary,
+            core_competency=business.core_competency,
+            founded=business.founded,
+            service_area=business.service_area,
+            contact=business.contact,
+            social=business.social,
+            logo=business.logo,
+        ),
+        products=products,
+        capabilities=tuple(public_capabilities.values()),
+        partners=tuple(public_partners.values()),
+        posts=posts,
+        pages=pages,
+        tags=tags,
+        categories=categories,
+    )
+    return _with_menu(public)
+
+
+def _public_posts(
+    site: Site, now: datetime, include_drafts: bool, include_future: bool
+) -> tuple[PublicPost, ...]:
+    posts: list[PublicPost] = []
+    for post in site.posts:
+        future = post.date > now
+        if post.draft and not include_drafts:
+            continue
+        if future and not include_future:
+            continue
+        posts.append(
+            PublicPost(
+                slug=post.slug,
+                url=f"/blog/{post.slug}/",
+                title=post.title,
+                date=post.date,
+                summary=post.summary or first_paragraph(post.body),
+                author=post.author,
+                draft=post.draft,
+                future=future,
+                body=RichText(post.body),
+                tags=tuple(TermLink("tags", t, term_slug(t), "") for t in post.tags),
+                categories=tuple(
+                    TermLink("categories", c, term_slug(c), "") for c in post.categories
+                ),
+                reading_minutes=max(1, math.ceil(word_count(post.body) / WORDS_PER_MINUTE)),
+                source_path=post.source.path,
+            )
+        )
+    posts.sort(key=lambda p: (p.date, p.slug), reverse=True)
+    return tuple(posts)
+
+
+def _taxonomy(
+    name: str,
+    title: str,
+    posts: tuple[PublicPost, ...],
+    names_of: Callable[[PublicPost], Iterable[TermLink | str]],
+) -> Taxonomy:
+    """Group posts by term slug; `C++` and `c++` are one term.
+
+    The displayed name is the spelling used most often (ties: the first in
+    sorted order), so output does not depend on file order.
+    """
+    spellings: dict[str, Counter[str]] = {}
+    members: dict[str, list[PublicPost]] = {}
+    for post in posts:
+        seen: set[str] = set()
+        for raw in names_of(post):
+            term_name = raw.name if isinstance(raw, TermLink) else str(raw)
+            slug = term_slug(term_name)
+            spellings.setdefault(slug, Counter())[term_name] += 1
+            if slug not in seen:
+                members.setdefault(slug, []).append(post)
+                seen.add(slug)
+    terms = []
+    for slug, counter in spellings.items():
+        best = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        terms.append(
+            Term(
+                taxonomy=name,
+                name=best,
+                slug=slug,
+                url=f"/{name}/{slug}/",
+                posts=tuple(members[slug]),
+            )
+        )
+    terms.sort(key=lambda t: (t.name.casefold(), t.slug))
+    return Taxonomy(name=name, title=title, url=f"/{name}/", terms=tuple(terms))
+
+
+def _with_term_links(post: PublicPost, tags: Taxonomy, categories: Taxonomy) -> PublicPost:
+    def links(taxonomy: Taxonomy, names: tuple[TermLink, ...]) -> tuple[TermLink, ...]:
+        by_slug = {t.slug: t for t in taxonomy.terms}
+        result: dict[str, TermLink] = {}
+        for link in names:
+            term = by_slug[link.slug]
+            result.setdefault(term.slug, TermLink(taxonomy.name, term.name, term.slug, term.url))
+        return tuple(result.values())
+
+    return replace(
+        post,
+        tags=links(tags, post.tags),
+        categories=links(categories, post.categories),
+    )
+
+
+def _with_menu(public: PublicSite) -> PublicSite:
+    entries: list[tuple[int, int, str, MenuItem]] = []
+    sections = (
+        ("products", "Products", "/products/", bool(public.products)),
+        ("capabilities", "Capabilities", "/capabilities/", bool(public.capabilities)),
+        ("network", "Network", "/network/", bool(public.partners)),
+        ("blog", "Blog", "/blog/", bool(public.posts)),
+    )
+    for section, title, url, shown in sections:
+        if shown:
+            entries.append((SECTION_MENU_ORDER[section], 0, title, MenuItem(title, url, section)))
+    for page in public.pages:
+        if page.menu is not None:
+            entries.append((page.menu, 1, page.title, MenuItem(page.title, page.url, page.slug)))
+    entries.sort(key=lambda e: (e[0], e[1], e[2].casefold()))
+    return replace(public, menu=tuple(e[3] for e in entries))
+
+
+def publishable_static_files(site: Site, public: PublicSite) -> tuple[Path, ...]:
+    """content/static/ files, less those that only picture a hidden partner.
+
+    A white-label or inactive partner's `logo` file would put its identity into
+    the output by file name alone, so it is not copied unless something public
+    (the business, a product, a credited partner) uses the same file.
+    """
+    static_root = site.root / "content" / "static"
+    shown = {public.business.logo}
+    shown.update(p.image for p in public.products)
+    shown.update(p.logo for p in public.partners)
+    public_slugs = {p.slug for p in public.partners}
+    hidden = {
+        _static_target(static_root, p.logo)
+        for p in site.partners
+        if p.slug not in public_slugs and p.logo and p.logo not in shown
+    }
+    hidden.discard(None)
+    return tuple(f for f in site.static_files if f not in hidden)
+
+
+def _static_target(static_root: Path, reference: str) -> Path | None:
+    """The content/static/ file a site-relative reference like /img/x.svg names."""
+    if "://" in reference or reference.startswith(("//", "mailto:", "tel:")):
+        return None
+    path = reference.split("?", 1)[0].split("#", 1)[0].lstrip("/")
+    return static_root / path if path else None

@@ -1,0 +1,49 @@
+"""Slugs: the one place that turns names into URL path segments.
+
+A slug is NFC-normalised, accent-folded, lower-case and made only of
+``[a-z0-9-]``, so it can never contain a path separator or climb out of the
+output folder, whatever a file name or a tag says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_SPOKEN = {"+": "plus", "&": "and", "#": "sharp"}
+_SPOKEN_SYMBOL = re.compile(r"\+|&|(?<=[A-Za-z])#")
+
+
+def slugify(text: str) -> str:
+    """`Ünïcödé voyage` -> `unicode-voyage`; `../../x` -> `x`; `C++` -> `c-plus-plus`.
+
+    Returns an empty string when nothing usable is left; callers decide
+    whether that is an error or needs `term_slug`'s fallback.
+    """
+    text = unicodedata.normalize("NFC", text)
+    folded = unicodedata.normalize("NFKD", text)
+    ascii_text = "".join(c for c in folded if not unicodedata.combining(c))
+    ascii_text = ascii_text.replace("ß", "ss").replace("æ", "ae").replace("ø", "o")
+    ascii_text = ascii_text.replace("Æ", "ae").replace("Ø", "o").replace("œ", "oe")
+    # Symbols that carry meaning in names keep it, so `C`, `C++` and `C#`
+    # are three terms, and `R&D` reads `r-and-d`.
+    ascii_text = _SPOKEN_SYMBOL.sub(lambda m: f" {_SPOKEN[m.group(0)]} ", ascii_text)
+    lowered = ascii_text.lower().encode("ascii", "ignore").decode("ascii")
+    return _NOT_SLUG.sub("-", lowered).strip("-")
+
+
+def term_slug(name: str) -> str:
+    """A slug for a tag or category that is never empty.
+
+    Names with no Latin letters or digits (``日本``, ``+++``) get a short,
+    stable hash so they still have a page of their own.
+    """
+    slug = slugify(name)
+    if slug:
+        return slug
+    digest = hashlib.sha1(
+        unicodedata.normalize("NFC", name.strip()).casefold().encode("utf-8")
+    ).hexdigest()
+    return f"term-{digest[:8]}"

@@ -1,0 +1,142 @@
+"""Shared fixtures: write a tiny site from a dict, run sitegen as a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SRC = REPO / "src"
+
+# A fixed "today" for every test, so partner activity and future posts do
+# not depend on when the suite runs.
+BUILD_DATE = "2026-06-15"
+BUILD_EPOCH = str(int(datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc).timestamp()))
+
+MINIMAL_FILES: dict[str, str] = {
+    "content/site.yaml": """
+        base_url: https://example.com/
+        title: Test Co
+    """,
+    "content/business.yaml": """
+        name: Test Co
+        tagline: We make things
+        summary: A small company that makes things with friends.
+        contact:
+          email: hello@example.com
+    """,
+    "content/capabilities/design.md": """
+        ---
+        title: Design
+        in_house: true
+        ---
+        We design things.
+    """,
+    "content/products/widget.md": """
+        ---
+        title: Widget
+        price: "10.00"
+        currency: EUR
+        requires: [design]
+        ---
+        A fine widget.
+    """,
+}
+
+
+def write_files(root: Path, files: dict[str, str | None]) -> None:
+    for relative, text in files.items():
+        path = root / relative
+        if text is None:
+            if path.exists():
+                path.unlink()
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def error_lines(self) -> list[str]:
+        return [l for l in self.stderr.splitlines() if l and not l.startswith("sitegen:")]
+
+
+class SiteFolder:
+    """A site written from a dict of files; `run` calls the real CLI."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def write(self, files: dict[str, str | None]) -> "SiteFolder":
+        write_files(self.root, files)
+        return self
+
+    def run(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
+        environment = {
+            **os.environ,
+            "PYTHONPATH": str(SRC),
+            "SOURCE_DATE_EPOCH": BUILD_EPOCH,
+        }
+        environment.pop("SITEGEN_DEBUG", None)
+        environment.update(env or {})
+        done = subprocess.run(
+            [sys.executable, "-m", "sitegen", *args],
+            cwd=cwd or self.root,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert "Traceback" not in done.stderr, done.stderr
+        return Run(done.returncode, done.stdout, done.stderr)
+
+    def build(self, *args: str) -> Run:
+        return self.run("build", *args)
+
+    @property
+    def public(self) -> Path:
+        return self.root / "public"
+
+    def output_bytes(self, folder: Path | None = None) -> dict[str, bytes]:
+        base = folder or self.public
+        return {
+            p.relative_to(base).as_posix(): p.read_bytes()
+            for p in sorted(base.rglob("*"))
+            if p.is_file()
+        }
+
+    def page(self, url: str) -> str:
+        relative = url.strip("/")
+        path = self.public / relative
+        if url.endswith("/"):
+            path = path / "index.html"
+        return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> Iterator[Callable[..., SiteFolder]]:
+    """`make_site({path: text or None})`: the minimal site plus these changes."""
+
+    def factory(files: dict[str, str | None] | None = None, minimal: bool = True) -> SiteFolder:
+        root = tmp_path / "site"
+        root.mkdir(exist_ok=True)
+        site = SiteFolder(root)
+        if minimal:
+            site.write(dict(MINIMAL_FILES))
+        site.write(files or {})
+        return site
+
+    yield factory
