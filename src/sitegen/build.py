@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .deploy import BaseUrlChoice
 from .errors import BuildFailed, Problem, Problems
 from .load import load_site
 from .model import Site, build_model
@@ -32,6 +33,7 @@ class BuildOptions:
     drafts: bool = False
     future: bool = False
     now: datetime | None = None
+    base_url: BaseUrlChoice = BaseUrlChoice()
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def render_site(options: BuildOptions) -> RenderedSite:
     problems = Problems(root)
     now = build_moment(options)
     records = load_site(root, problems)
-    site = build_model(records, problems, now.date())
+    site = build_model(records, problems, now.date(), options.base_url)
     if site is None:
         raise BuildFailed(problems)
     public = build_public_site(

@@ -16,6 +16,7 @@ from typing import Sequence, TextIO
 
 from . import __version__
 from .build import BuildOptions, build_site, check_site
+from .deploy import choose_base_url
 from .errors import BuildFailed, Problem
 
 EXIT_OK = 0
@@ -30,6 +31,15 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=Path("."),
         help="the site folder (the one holding content/); default: the current folder",
+    )
+
+
+def _add_base_url(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="publish for this address instead of site.yaml's base_url "
+        "(on Netlify, deploy previews and branch deploys use DEPLOY_PRIME_URL by themselves)",
     )
 
 
@@ -65,6 +75,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="write the site here instead of site.yaml's output_dir",
     )
     _add_visibility(build)
+    _add_base_url(build)
     build.add_argument(
         "-q", "--quiet", action="store_true", help="print only errors"
     )
@@ -77,6 +88,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _add_source(check)
     _add_visibility(check)
+    _add_base_url(check)
     return parser
 
 
@@ -98,7 +110,11 @@ def _shown(path: Path) -> str:
 
 def run_build(args: argparse.Namespace) -> int:
     options = BuildOptions(
-        source=args.source, output=args.output, drafts=args.drafts, future=args.future
+        source=args.source,
+        output=args.output,
+        drafts=args.drafts,
+        future=args.future,
+        base_url=choose_base_url(args.base_url, os.environ),
     )
     try:
         result = build_site(options)
@@ -124,7 +140,12 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    options = BuildOptions(source=args.source, drafts=args.drafts, future=args.future)
+    options = BuildOptions(
+        source=args.source,
+        drafts=args.drafts,
+        future=args.future,
+        base_url=choose_base_url(args.base_url, os.environ),
+    )
     problems = check_site(options)
     _print_problems(problems.errors, sys.stderr)
     _print_problems(problems.warnings, sys.stderr)

@@ -98,29 +98,42 @@ class _PositionConstructor(yaml.constructor.SafeConstructor):
             data.lines.append(child.start_mark.line + 1)
 
 
-_PositionConstructor.add_constructor(
+_PositionConstructor.add_constructor(  # type: ignore[type-var]
     "tag:yaml.org,2002:map", _PositionConstructor.construct_line_map
 )
-_PositionConstructor.add_constructor(
+_PositionConstructor.add_constructor(  # type: ignore[type-var]
     "tag:yaml.org,2002:seq", _PositionConstructor.construct_line_seq
 )
 
 
-class _Loader(
-    yaml.reader.Reader,
-    yaml.scanner.Scanner,
-    yaml.parser.Parser,
-    yaml.composer.Composer,
-    _PositionConstructor,
-    _TextResolver,
-):
-    def __init__(self, stream: str) -> None:
-        yaml.reader.Reader.__init__(self, stream)
-        yaml.scanner.Scanner.__init__(self)
-        yaml.parser.Parser.__init__(self)
-        yaml.composer.Composer.__init__(self)
-        _PositionConstructor.__init__(self)
-        _TextResolver.__init__(self)
+if getattr(yaml, "__with_libyaml__", False):
+    # libyaml's parser is several times faster; it still asks our Python
+    # resolver and constructor for every node, so behaviour is identical.
+    from yaml._yaml import CParser
+
+    class _Loader(CParser, _PositionConstructor, _TextResolver):
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            _PositionConstructor.__init__(self)
+            _TextResolver.__init__(self)
+
+else:  # pragma: no cover - PyYAML built without libyaml
+
+    class _Loader(  # type: ignore[no-redef]
+        yaml.reader.Reader,
+        yaml.scanner.Scanner,
+        yaml.parser.Parser,
+        yaml.composer.Composer,
+        _PositionConstructor,
+        _TextResolver,
+    ):
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            _PositionConstructor.__init__(self)
+            _TextResolver.__init__(self)
 
 
 def parse_yaml_mapping(
@@ -135,12 +148,7 @@ def parse_yaml_mapping(
     try:
         value = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = (mark.line + 1 if mark is not None else 1) + line_offset
-        what = exc.problem or exc.context or "cannot be read"
-        if isinstance(exc, yaml.constructor.ConstructorError):
-            what = f"unsupported YAML tag or value ({what})"
-        problems.error(path, line, f"invalid YAML: {what}")
+        problems.error(path, _error_line(exc, text) + line_offset, f"invalid YAML: {_error_text(exc)}")
         return None
     except yaml.YAMLError as exc:
         problems.error(path, 1 + line_offset, f"invalid YAML: {exc}")
@@ -154,7 +162,7 @@ def parse_yaml_mapping(
     for line, key in loader.bad_keys:
         problems.error(path, line + line_offset, f"keys must be plain text, got {key}")
     if value is None:
-        return _shift(LineDict(1), line_offset)
+        return LineDict(1 + line_offset)
     if not isinstance(value, LineDict):
         problems.error(
             path,
@@ -163,12 +171,35 @@ def parse_yaml_mapping(
             + _describe(value),
         )
         return None
-    return _shift(value, line_offset)
+    _shift(value, line_offset)
+    return value
 
 
-def _shift(value: Any, offset: int) -> Any:
+def _error_line(exc: yaml.MarkedYAMLError, text: str) -> int:
+    """The line to show: where an unclosed quote or bracket began, when the
+    parser only noticed at the end of the text; else where it failed."""
+    problem, context = exc.problem_mark, exc.context_mark
+    if context is not None and (
+        problem is None or "end of stream" in (exc.problem or "") or problem.line >= text.count("\n")
+    ):
+        return context.line + 1
+    if problem is not None:
+        return problem.line + 1
+    return 1
+
+
+def _error_text(exc: yaml.MarkedYAMLError) -> str:
+    what = exc.problem or exc.context or "cannot be read"
+    if isinstance(exc, yaml.constructor.ConstructorError):
+        return f"unsupported YAML tag or value ({what})"
+    if exc.context and exc.context_mark is not None and exc.problem:
+        return f"{exc.problem} ({exc.context} that starts on line {exc.context_mark.line + 1})"
+    return what
+
+
+def _shift(value: Any, offset: int) -> None:
     if offset == 0:
-        return value
+        return
     if isinstance(value, LineDict):
         value.line += offset
         value.lines = {k: n + offset for k, n in value.lines.items()}
@@ -179,7 +210,6 @@ def _shift(value: Any, offset: int) -> Any:
         value.lines = [n + offset for n in value.lines]
         for child in value:
             _shift(child, offset)
-    return value
 
 
 def _describe(value: Any) -> str:

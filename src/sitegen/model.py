@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlsplit
 
+from .deploy import BaseUrlChoice
 from .errors import Problems
 from .load import LineDict, LineList, Record, Records
 from .slugs import slugify
@@ -501,10 +502,16 @@ def _file_slug(record: Record, problems: Problems) -> str | None:
     return slug
 
 
-def build_config(record: Record, root: Path, problems: Problems, business_name: str | None) -> SiteConfig:
+def build_config(
+    record: Record,
+    root: Path,
+    problems: Problems,
+    business_name: str | None,
+    deploy_url: BaseUrlChoice = BaseUrlChoice(),
+) -> SiteConfig:
     f = Fields(record.data, record.path, problems, _SITE_KEYS)
     f.warn_unknown()
-    base_url = f.url("base_url", required=True, absolute=True)
+    base_url = _choose_base_url(f, deploy_url, problems)
     language = f.text("language") or "en"
     if not _LANGUAGE.match(language):
         f.error("language", f"'language' must be a language code like 'en' or 'en-GB', got '{language}'")
@@ -528,6 +535,21 @@ def build_config(record: Record, root: Path, problems: Problems, business_name: 
         output_dir_line=f.line("output_dir"),
         source=_source(record, problems),
     )
+
+
+def _choose_base_url(f: Fields, deploy_url: BaseUrlChoice, problems: Problems) -> str | None:
+    """--base-url or a preview's address beat site.yaml; production's URL
+    fills in only when site.yaml has none (see deploy.py)."""
+    given = deploy_url.override
+    if given is None and not f.text("base_url") and deploy_url.fallback:
+        given = deploy_url.fallback
+    if given is None:
+        return f.url("base_url", required=True, absolute=True)
+    problem = url_problem(given, absolute=True)
+    if problem:
+        problems.error(deploy_url.origin, 0, f"base URL {problem}, got '{given}'")
+        return None
+    return given
 
 
 def build_business(record: Record, problems: Problems) -> Business:
@@ -824,11 +846,18 @@ def _did_you_mean(slug: str, known: Mapping[str, Any]) -> str:
     return " (there are no files in content/capabilities/)"
 
 
-def build_model(records: Records, problems: Problems, on: date) -> Site | None:
+def build_model(
+    records: Records,
+    problems: Problems,
+    on: date,
+    deploy_url: BaseUrlChoice = BaseUrlChoice(),
+) -> Site | None:
     """The validated site, or None if it cannot be built (problems say why)."""
     business = build_business(records.business, problems) if records.business else None
     config = (
-        build_config(records.site, records.root, problems, business.name if business else None)
+        build_config(
+            records.site, records.root, problems, business.name if business else None, deploy_url
+        )
         if records.site
         else None
     )
@@ -839,10 +868,10 @@ def build_model(records: Records, problems: Problems, on: date) -> Site | None:
     )
     capabilities = tuple(c for r in records.capabilities if (c := build_capability(r, problems)))
     products = tuple(
-        p for r in records.products if (p := build_product(r, problems, product_refs))
+        pr for r in records.products if (pr := build_product(r, problems, product_refs))
     )
-    posts = tuple(p for r in records.posts if (p := build_post(r, problems)))
-    pages = tuple(p for r in records.pages if (p := build_page(r, problems)))
+    posts = tuple(po for r in records.posts if (po := build_post(r, problems)))
+    pages = tuple(pa for r in records.pages if (pa := build_page(r, problems)))
     for kind, items in (
         ("partner", partners),
         ("capability", capabilities),

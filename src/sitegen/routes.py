@@ -15,8 +15,11 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
 
+from markupsafe import Markup
+
+from . import metadata
 from .errors import Problems
-from .public import PublicPost, PublicSite, Taxonomy
+from .public import Link, PublicPost, PublicSite, Taxonomy
 
 FEED_ENTRIES = 20
 
@@ -30,6 +33,10 @@ class PageMeta:
     description: str
     section: str
     canonical: str
+    og_type: str = "website"
+    image: str | None = None
+    breadcrumbs: tuple[Link, ...] = ()
+    json_ld: tuple[Markup, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,18 +115,31 @@ class _Planner:
         title: str,
         description: str | None,
         section: str,
+        trail: tuple[Link, ...] = (),
+        json_ld: tuple[Markup, ...] = (),
+        og_type: str = "website",
+        image: str | None = None,
         **extra: Any,
     ) -> None:
         output = output_path_for(url)
         line = 1 if source.startswith("content/") else 0
         if not self.claim(output, source, url, line):
             return
+        public = self.public
+        breadcrumbs = (Link("Home", "/"), *trail, Link(title, url)) if trail else ()
+        if breadcrumbs:
+            json_ld = (*json_ld, metadata.breadcrumb_block(public, breadcrumbs))
+        image = image or public.business.logo
         meta = PageMeta(
             url=url,
             title=title,
             description=" ".join((description or self._default_description()).split()),
             section=section,
-            canonical=absolute_url(self.public.base_url, url),
+            canonical=absolute_url(public.base_url, url),
+            og_type=og_type,
+            image=metadata.absolute(public.base_url, image) if image else None,
+            breadcrumbs=breadcrumbs,
+            json_ld=json_ld,
         )
         context = {"site": self.public, "meta": meta, **extra}
         self.pages.append(Route(url, output, template, context, source))
@@ -147,7 +167,13 @@ def plan_routes(
     """
     planner = _Planner(public, problems)
     business = public.business
-    planner.add("/", "home.html", "the home page (built-in)", public.title, business.summary, "home")
+    planner.add(
+        "/", "home.html", "the home page (built-in)", public.title, business.summary, "home",
+        json_ld=tuple(metadata.home_blocks(public)),
+    )
+    products_link = Link("Products", "/products/")
+    capabilities_link = Link("Capabilities", "/capabilities/")
+    blog_link = Link("Blog", "/blog/")
 
     planner.add(
         "/products/", "products.html", "the products index (built-in)", "Products", None, "products",
@@ -156,7 +182,9 @@ def plan_routes(
     for product in public.products:
         planner.add(
             product.url, "product.html", product.source_path, product.title,
-            product.summary, "products", product=product,
+            product.summary, "products", trail=(products_link,),
+            json_ld=(metadata.product_block(public, product),), image=product.image,
+            product=product,
         )
 
     planner.add(
@@ -166,7 +194,8 @@ def plan_routes(
     for capability in public.capabilities:
         planner.add(
             capability.url, "capability.html", capability.source_path,
-            capability.title, capability.summary, "capabilities", capability=capability,
+            capability.title, capability.summary, "capabilities", trail=(capabilities_link,),
+            capability=capability,
         )
 
     planner.add(
@@ -174,13 +203,14 @@ def plan_routes(
         partners=public.partners,
     )
 
-    _plan_blog(planner, public)
+    _plan_blog(planner, public, blog_link)
     for taxonomy in (public.tags, public.categories):
-        _plan_taxonomy(planner, taxonomy)
+        _plan_taxonomy(planner, taxonomy, blog_link)
 
     for page in public.pages:
         planner.add(
-            page.url, "page.html", page.source_path, page.title, page.summary, page.slug, page=page,
+            page.url, "page.html", page.source_path, page.title, page.summary, page.slug,
+            trail=(), page=page,
         )
 
     planner.add("/404.html", "404.html", "the 404 page (built-in)", "Page not found", None, "404")
@@ -213,7 +243,7 @@ def plan_routes(
     return RouteMap(tuple(planner.pages), tuple(static))
 
 
-def _plan_blog(planner: _Planner, public: PublicSite) -> None:
+def _plan_blog(planner: _Planner, public: PublicSite, blog_link: Link) -> None:
     posts = public.posts
     per_page = public.posts_per_page
     total = max(1, math.ceil(len(posts) / per_page))
@@ -237,20 +267,23 @@ def _plan_blog(planner: _Planner, public: PublicSite) -> None:
         older = posts[index + 1] if index + 1 < len(posts) else None
         planner.add(
             post.url, "post.html", post.source_path, post.title, post.summary, "blog",
+            trail=(blog_link,), json_ld=(metadata.post_block(public, post),), og_type="article",
             post=post, newer_post=newer, older_post=older,
         )
 
 
-def _plan_taxonomy(planner: _Planner, taxonomy: Taxonomy) -> None:
+def _plan_taxonomy(planner: _Planner, taxonomy: Taxonomy, blog_link: Link) -> None:
     planner.add(
         taxonomy.url, "terms.html", f"the {taxonomy.name} index (built-in)", taxonomy.title, None,
-        "blog", taxonomy=taxonomy,
+        "blog", trail=(blog_link,), taxonomy=taxonomy,
     )
+    taxonomy_link = Link(taxonomy.title, taxonomy.url)
     for term in taxonomy.terms:
         singular = "Tag" if taxonomy.name == "tags" else "Category"
         planner.add(
             term.url, "term.html", f"the {taxonomy.name} page for '{term.name}' (built-in)",
-            f"{singular}: {term.name}", None, "blog", taxonomy=taxonomy, term=term, posts=term.posts,
+            f"{singular}: {term.name}", None, "blog", trail=(blog_link, taxonomy_link),
+            taxonomy=taxonomy, term=term, posts=term.posts,
         )
 
 

@@ -1,0 +1,173 @@
+"""Machine-readable page metadata: JSON-LD blocks and social-card fields.
+
+Built only from the public view (so it cannot leak what the view does not
+hold) for the routes stage, which puts it in each page's `meta`. JSON-LD is
+serialised so that no value can close the `<script>` element it is printed
+in: `<`, `>` and `&` are written as JSON unicode escapes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Sequence
+
+from markupsafe import Markup
+
+from .public import Link, PublicPost, PublicProduct, PublicSite
+
+SCHEMA = "https://schema.org"
+_PLAIN_PRICE = re.compile(r"^\d+(?:\.\d+)?$")
+
+
+def absolute(base_url: str, url: str) -> str:
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url) or url.startswith("//"):
+        return url
+    return base_url.rstrip("/") + "/" + url.lstrip("/")
+
+
+def json_ld(data: dict[str, Any]) -> Markup:
+    """`data` as JSON that is safe inside <script type="application/ld+json">."""
+    text = json.dumps(data, ensure_ascii=False, indent=None, separators=(",", ":"))
+    text = (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+    return Markup(text)
+
+
+def _drop_empty(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v not in (None, "", [], {})}
+
+
+def organization(public: PublicSite, full: bool = False) -> dict[str, Any]:
+    business = public.business
+    base = public.base_url
+    data: dict[str, Any] = {
+        "@type": "Organization",
+        "name": business.name,
+        "url": base,
+        "logo": absolute(base, business.logo) if business.logo else None,
+    }
+    if full:
+        contact = business.contact
+        data.update(
+            {
+                "description": business.summary or business.tagline,
+                "slogan": business.tagline,
+                "foundingDate": business.founded,
+                "areaServed": business.service_area,
+                "email": contact.email,
+                "telephone": contact.phone,
+                "address": contact.address,
+                "sameAs": [link.url for link in business.social if link.url.startswith("http")],
+                "knowsAbout": [c.title for c in public.capabilities],
+                "contactPoint": _drop_empty(
+                    {
+                        "@type": "ContactPoint",
+                        "contactType": "customer service",
+                        "email": contact.email,
+                        "telephone": contact.phone,
+                        "areaServed": business.service_area,
+                    }
+                )
+                if contact.email or contact.phone
+                else None,
+                "makesOffer": [_offer(public, p, with_item=True) for p in public.products],
+            }
+        )
+    return _drop_empty(data)
+
+
+def _offer(public: PublicSite, product: PublicProduct, with_item: bool) -> dict[str, Any]:
+    offer: dict[str, Any] = {"@type": "Offer", "url": absolute(public.base_url, product.url)}
+    if product.price and _PLAIN_PRICE.match(product.price):
+        offer["price"] = product.price
+        if product.currency:
+            offer["priceCurrency"] = product.currency
+    if with_item:
+        offer["itemOffered"] = _drop_empty(
+            {
+                "@type": "Product",
+                "name": product.title,
+                "description": product.summary,
+                "url": absolute(public.base_url, product.url),
+            }
+        )
+    else:
+        offer["availability"] = f"{SCHEMA}/InStock"
+        offer["seller"] = organization(public)
+    return offer
+
+
+def home_blocks(public: PublicSite) -> list[Markup]:
+    website = {
+        "@context": SCHEMA,
+        "@type": "WebSite",
+        "name": public.title,
+        "url": public.base_url,
+        "inLanguage": public.language,
+    }
+    return [json_ld({"@context": SCHEMA, **organization(public, full=True)}), json_ld(website)]
+
+
+def product_block(public: PublicSite, product: PublicProduct) -> Markup:
+    data = _drop_empty(
+        {
+            "@context": SCHEMA,
+            "@type": "Product",
+            "name": product.title,
+            "description": product.summary,
+            "url": absolute(public.base_url, product.url),
+            "image": absolute(public.base_url, product.image) if product.image else None,
+            "brand": {"@type": "Brand", "name": public.business.name},
+            "offers": _offer(public, product, with_item=False),
+        }
+    )
+    return json_ld(data)
+
+
+def post_block(public: PublicSite, post: PublicPost) -> Markup:
+    author: dict[str, Any]
+    if post.author:
+        author = {"@type": "Person", "name": post.author}
+    else:
+        author = organization(public)
+    data = _drop_empty(
+        {
+            "@context": SCHEMA,
+            "@type": "BlogPosting",
+            "headline": post.title,
+            "description": post.summary,
+            "datePublished": _iso(post),
+            "dateModified": _iso(post),
+            "url": absolute(public.base_url, post.url),
+            "mainEntityOfPage": absolute(public.base_url, post.url),
+            "author": author,
+            "publisher": organization(public),
+            "keywords": [t.name for t in post.tags],
+            "articleSection": [c.name for c in post.categories],
+            "inLanguage": public.language,
+        }
+    )
+    return json_ld(data)
+
+
+def _iso(post: PublicPost) -> str:
+    return post.date.isoformat().replace("+00:00", "Z")
+
+
+def breadcrumb_block(public: PublicSite, trail: Sequence[Link]) -> Markup:
+    items = [
+        {
+            "@type": "ListItem",
+            "position": index,
+            "name": link.title,
+            "item": absolute(public.base_url, link.url),
+        }
+        for index, link in enumerate(trail, start=1)
+    ]
+    return json_ld({"@context": SCHEMA, "@type": "BreadcrumbList", "itemListElement": items})
