@@ -216,3 +216,24 @@ def test_bad_base_url_override_is_reported(make_site):
     result = site.build("--base-url", "not a url")
     assert result.returncode == 1
     assert result.error_lines == ["--base-url: base URL must be a URL without spaces, got 'not a url'"]
+
+
+def test_check_reports_a_planted_broken_link_and_anchor_and_fails(make_site):
+    site = make_site(
+        {
+            "content/posts/2026-01-05-links.md": (
+                "---\ntitle: Links\ndate: 2026-01-05\n---\n"
+                "Fine: [widget](/products/widget/).\n\n"
+                "Broken: [gone](/prodcts/widget/).\n\n"
+                "Bad anchor: [here](/products/widget/#nowhere).\n"
+            )
+        }
+    )
+    result = site.run("check")
+    assert result.returncode == 1
+    assert "content/posts/2026-01-05-links.md:7: broken link to /prodcts/widget/ in /blog/links/" in result.stderr
+    assert "content/posts/2026-01-05-links.md:9: broken link to /products/widget/#nowhere in /blog/links/" in result.stderr
+    only_links = site.run("check", "--links")
+    assert only_links.returncode == 1
+    assert len(only_links.error_lines) == 2
+    assert not site.public.exists(), "check writes nothing"

@@ -3,8 +3,9 @@
 `build_site` gathers and renders everything in memory before writing anything,
 so any problem, in content or templates, stops the build with every message
 collected and the previous output untouched. `check_site` runs the same
-stages without writing. Callers (the CLI, the preview server) get results or a
-`BuildFailed` carrying the problems; this module prints nothing.
+stages without writing, then checks that every internal link lands. Callers
+(the CLI, the preview server) get results or a `BuildFailed` carrying the
+problems; this module prints nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from .deploy import BaseUrlChoice
 from .errors import BuildFailed, Problem, Problems
+from .links import check_links
 from .load import load_site
 from .model import Site, build_model
 from .public import PublicSite, build_public_site, publishable_static_files
@@ -151,14 +153,35 @@ def _refuse(problems: Problems, options: BuildOptions, site: Site, message: str)
         problems.error(site.config.source.path, site.config.output_dir_line, message)
 
 
-def check_site(options: BuildOptions) -> Problems:
-    """Every problem a build would find, without writing anything."""
+def check_rendered_links(rendered: RenderedSite, problems: Problems) -> int:
+    """Broken internal links of a rendered site as errors; returns the links checked."""
+    site = rendered.site
+    return check_links(
+        rendered.files,
+        rendered.routes.pages,
+        [static.output for static in rendered.routes.static],
+        rendered.public.base_url,
+        site.root,
+        template_dirs(site.root, site.config.theme),
+        problems,
+    )
+
+
+def check_site(options: BuildOptions, links_only: bool = False) -> Problems:
+    """Every problem a build would find, and broken internal links, without writing.
+
+    With `links_only`, only the link check's problems (plus the problems that
+    stop rendering, since links cannot be checked then).
+    """
     root = options.source.resolve()
     try:
         rendered = render_site(options)
     except BuildFailed as failed:
         return failed.problems
     problems = Problems(root)
+    check_rendered_links(rendered, problems)
+    if links_only:
+        return problems
     for warning in rendered.warnings:
         problems.warning(warning.path, warning.line, warning.message)
     output = output_folder(options, rendered.site)

@@ -83,12 +83,19 @@ def make_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check",
         help="find every problem in the site without writing anything",
-        description="Load, validate and render the whole site without writing it; print every "
-        "error and warning (such as capabilities nobody offers). Exits 1 when there are errors.",
+        description="Load, validate and render the whole site without writing it, and check "
+        "that every internal link lands; print every error and warning (such as capabilities "
+        "nobody offers). Exits 1 when there are errors.",
     )
     _add_source(check)
     _add_visibility(check)
     _add_base_url(check)
+    check.add_argument(
+        "--links",
+        action="store_true",
+        help="only check that internal links and #anchors land (and report errors that "
+        "stop rendering); other warnings are not printed",
+    )
     return parser
 
 
@@ -146,10 +153,12 @@ def run_check(args: argparse.Namespace) -> int:
         future=args.future,
         base_url=choose_base_url(args.base_url, os.environ),
     )
-    problems = check_site(options)
+    problems = check_site(options, links_only=args.links)
     _print_problems(problems.errors, sys.stderr)
-    _print_problems(problems.warnings, sys.stderr)
-    errors, warnings = len(problems.errors), len(problems.warnings)
+    if not args.links:
+        _print_problems(problems.warnings, sys.stderr)
+    errors = len(problems.errors)
+    warnings = 0 if args.links else len(problems.warnings)
     if errors:
         print(
             f"sitegen: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}",

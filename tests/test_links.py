@@ -1,0 +1,338 @@
+"""The internal link check: real sites rendered in memory, then `check_links`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, SiteFolder
+from sitegen.build import BuildOptions, render_site
+from sitegen.errors import Problems
+from sitegen.links import (
+    check_links,
+    internal_target,
+    page_url_for,
+    parse_base,
+    parse_page,
+)
+from sitegen.routes import Route
+from sitegen.theme import template_dirs
+
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
+
+POST = "content/posts/2026-01-02-hello.md"
+ABOUT = "content/pages/about.md"
+
+CLEAN_FILES: dict[str, str | None] = {
+    POST: """
+        ---
+        title: Hello
+        date: 2026-01-02
+        tags: [soup, news]
+        categories: [updates]
+        ---
+        Our first post. Read [about us](/about/) or [our story](/about/#our-story).
+
+        A [widget](../../products/widget/), from [its page](/products/widget/).
+    """,
+    ABOUT: """
+        ---
+        title: About
+        menu: 50
+        ---
+        We sell the [widget](/products/widget/).
+
+        ## Our story
+
+        It began [here](#our-story), [at the top](#) of this page.
+    """,
+}
+
+
+def link_check(root: Path) -> tuple[list[str], int]:
+    """Render the site in memory and check its links: (problems, links checked)."""
+    rendered = render_site(BuildOptions(source=root, now=NOW))
+    site = rendered.site
+    problems = Problems(site.root)
+    checked = check_links(
+        rendered.files,
+        rendered.routes.pages,
+        [s.output for s in rendered.routes.static],
+        rendered.public.base_url,
+        site.root,
+        template_dirs(site.root, site.config.theme),
+        problems,
+    )
+    assert not problems.warnings
+    return [p.format() for p in problems.errors], checked
+
+
+def line_of(site: SiteFolder, relative: str, text: str) -> int:
+    lines = (site.root / relative).read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, start=1) if text in line)
+
+
+def with_post_body(body: str) -> dict[str, str | None]:
+    post = f"""
+        ---
+        title: Hello
+        date: 2026-01-02
+        ---
+        {body}
+    """
+    return {**CLEAN_FILES, POST: post}
+
+
+def test_a_clean_site_has_no_broken_links(make_site):
+    site = make_site(CLEAN_FILES)
+    problems, checked = link_check(site.root)
+    assert problems == []
+    assert checked > 50  # menus, footers, canonical URLs, tags, the links above
+
+
+def test_a_broken_link_in_a_post_names_the_content_line(make_site):
+    site = make_site(with_post_body("Intro.\n\n        Go [x](/nope/) now."))
+    line = line_of(site, POST, "[x](/nope/)")
+    problems, _ = link_check(site.root)
+    assert problems == [f"{POST}:{line}: broken link to /nope/ in /blog/hello/"]
+
+
+def test_broken_anchors_name_the_missing_id(make_site):
+    site = make_site(
+        with_post_body("See [y](/products/widget/#missing).\n\n        And [z](#nowhere).")
+    )
+    problems, _ = link_check(site.root)
+    assert problems == [
+        f"{POST}:{line_of(site, POST, '#missing')}: broken link to /products/widget/#missing "
+        "in /blog/hello/ (no element with id 'missing')",
+        f"{POST}:{line_of(site, POST, '#nowhere')}: broken link to #nowhere "
+        "in /blog/hello/ (no element with id 'nowhere')",
+    ]
+
+
+def test_relative_and_percent_encoded_links_resolve(make_site):
+    site = make_site(
+        {
+            **with_post_body(
+                "A [r](../../products/widget/), [s](../), [t](../../about/#our-story), "
+                "the [price list](/files/price%20list.pdf) and [same](../../files/price%20list.pdf)."
+            ),
+            "content/static/files/price list.pdf": "%PDF-1.4 not really\n",
+        }
+    )
+    assert link_check(site.root)[0] == []
+
+
+def test_a_missing_static_image_is_reported(make_site):
+    site = make_site(with_post_body("Look: ![i](/images/none.png)"))
+    line = line_of(site, POST, "/images/none.png")
+    problems, _ = link_check(site.root)
+    assert problems == [f"{POST}:{line}: broken link to /images/none.png in /blog/hello/"]
+
+
+def test_a_missing_static_file_with_a_space_is_reported(make_site):
+    site = make_site(with_post_body("The [list](/files/price%20list.pdf)."))
+    line = line_of(site, POST, "price%20list")
+    problems, _ = link_check(site.root)
+    assert problems == [
+        f"{POST}:{line}: broken link to /files/price%20list.pdf in /blog/hello/"
+    ]
+
+
+def test_a_broken_link_in_a_theme_template_names_the_template(make_site):
+    template = "themes/mine/templates/page.html"
+    site = make_site(
+        {
+            **CLEAN_FILES,
+            "content/site.yaml": """
+                base_url: https://example.com/
+                title: Test Co
+                theme: mine
+            """,
+            "content/pages/contact.md": "---\ntitle: Contact\n---\nWrite to us.\n",
+            template: """
+                {% extends "base.html" %}
+                {% block content %}
+                <article>
+                  {{ page.body }}
+                  <p><a href="/missing/">Gone</a></p>
+                </article>
+                {% endblock %}
+            """,
+        }
+    )
+    line = line_of(site, template, 'href="/missing/"')
+    problems, _ = link_check(site.root)
+    # Two pages use the template: one message, at the line to fix.
+    assert problems == [f"{template}:{line}: broken link to /missing/ in /about/"]
+
+
+def test_absolute_links_to_the_site_are_checked(make_site):
+    site = make_site(
+        with_post_body(
+            "[a](https://example.com/products/widget/), [b](https://example.com/), "
+            "[c](https://example.com/about/#our-story), [elsewhere](https://other.example/nope/), "
+            "[mail](mailto:x@example.com)\n\n        [gone](https://example.com/nothing/)"
+        )
+    )
+    line = line_of(site, POST, "[gone]")
+    problems, _ = link_check(site.root)
+    assert problems == [
+        f"{POST}:{line}: broken link to https://example.com/nothing/ in /blog/hello/"
+    ]
+
+
+def test_a_base_url_with_a_path_accepts_both_forms_of_site_path(make_site):
+    site = make_site(
+        {
+            **with_post_body(
+                "[a](/shop/products/widget/), [b](/products/widget/), "
+                "[c](https://example.com/shop/about/#our-story)\n\n"
+                "        [gone](https://example.com/shop/nope/)"
+            ),
+            "content/site.yaml": """
+                base_url: https://example.com/shop/
+                title: Test Co
+            """,
+        }
+    )
+    line = line_of(site, POST, "[gone]")
+    problems, _ = link_check(site.root)
+    assert problems == [
+        f"{POST}:{line}: broken link to https://example.com/shop/nope/ in /blog/hello/"
+    ]
+
+
+def test_the_example_site_has_no_broken_links():
+    problems, checked = link_check(REPO)
+    assert problems == []
+    assert checked > 500
+
+
+# In-process checks of the parts, on hand-made pages.
+
+
+def route(url: str, source: str = "the home page (built-in)", template: str = "home.html") -> Route:
+    output = url.lstrip("/") + "index.html" if url.endswith("/") else url.lstrip("/")
+    return Route(url, output, template, {}, source)
+
+
+def check(
+    files: dict[str, str],
+    routes: list[Route],
+    static: tuple[str, ...] = (),
+    base_url: str = "https://example.com/",
+    tmp: Path = Path("/nonexistent"),
+) -> tuple[list[str], int]:
+    problems = Problems(tmp)
+    checked = check_links(
+        {name: text.encode() for name, text in files.items()},
+        routes,
+        static,
+        base_url,
+        tmp,
+        [],
+        problems,
+    )
+    return [p.format() for p in problems.errors], checked
+
+
+def test_a_link_found_in_no_source_is_reported_in_the_output_page():
+    html = '<!doctype html>\n<p>\n<a href="/gone/">x</a>\n<img src="/a.png" srcset="/a.png 1x, /b.png 2x">\n'
+    problems, checked = check({"index.html": html}, [route("/")], static=("a.png",))
+    assert problems == [
+        "index.html:3: broken link to /gone/ in /",
+        "index.html:4: broken link to /b.png in /",
+    ]
+    assert checked == 4
+
+
+def test_skipped_links_and_form_actions_are_not_checked():
+    html = (
+        '<a href="mailto:a@b.c"></a><a href="tel:+44"></a><img src="data:image/png;base64,AA">'
+        '<a href="https://other.example/x"></a><a href="//other.example/x"></a>'
+        '<a href="http://example.com/gone/"></a><form action="/nowhere/"></form>'
+    )
+    assert check({"index.html": html}, [route("/")]) == ([], 0)
+
+
+def test_ids_names_queries_and_the_top_fragment():
+    html = (
+        '<h2 id="a">A</h2><a name="b"></a>'
+        '<a href="#a"></a><a href="#b"></a><a href="?page=2#a"></a><a href="#"></a>'
+        '<a href="#top"></a><a href="/#a"></a><a href="//example.com/#b"></a>'
+        '<a href="/x/%C3%A9t%C3%A9/#caf%C3%A9"></a><a href="/404.html"></a>'
+    )
+    files = {"index.html": html, "x/été/index.html": '<p id="café"></p>', "404.html": ""}
+    problems, checked = check(files, [route("/"), route("/x/été/"), route("/404.html")])
+    assert problems == []
+    assert checked == 9
+
+
+def test_relative_links_resolve_against_the_page_url():
+    files = {
+        "a/b/index.html": '<a href="../c/"></a><a href="d"></a><a href="../../../e.txt"></a>',
+        "a/c/index.html": "",
+        "a/b/d/index.html": "",
+        "e.txt": "",
+        "404.html": '<a href="a/c/"></a><a href="b/"></a>',
+    }
+    routes = [route("/a/b/"), route("/a/c/"), route("/a/b/d/"), route("/e.txt"), route("/404.html")]
+    problems, _ = check(files, routes)
+    assert problems == ["404.html:1: broken link to b/ in /404.html"]
+
+
+def test_content_source_then_templates_then_output(tmp_path: Path):
+    (tmp_path / "content/posts").mkdir(parents=True)
+    (tmp_path / "content/posts/p.md").write_text("---\ntitle: P\n---\nA [x](/gone/#f).\n")
+    templates = tmp_path / "themes/t/templates"
+    templates.mkdir(parents=True)
+    (templates / "post.html").write_text("<main>\n<a href='/also-gone/'>\n</main>\n")
+    (templates / "base.html").write_text("\n\n<a href=\"/base-gone/\">\n")
+    html = '<a href="/gone/#f"></a>\n<a href="/also-gone/"></a>\n<a href="/base-gone/"></a>\n<a href="/nowhere/"></a>'
+    post = Route("/blog/p/", "blog/p/index.html", "post.html", {}, "content/posts/p.md")
+    problems = Problems(tmp_path)
+    check_links({"blog/p/index.html": html.encode()}, [post], [], "https://example.com/",
+                tmp_path, [templates], problems)
+    assert [p.format() for p in problems.errors] == [
+        "blog/p/index.html:4: broken link to /nowhere/ in /blog/p/",
+        "content/posts/p.md:4: broken link to /gone/#f in /blog/p/",
+        "themes/t/templates/base.html:3: broken link to /base-gone/ in /blog/p/",
+        "themes/t/templates/post.html:2: broken link to /also-gone/ in /blog/p/",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("href", "page", "paths", "fragment"),
+    [
+        ("/x/", "/", ("/x/",), None),
+        ("../y#f", "/a/b/", ("/a/y",), "f"),
+        ("/shop/p/?q=1", "/", ("/p/", "/shop/p/"), None),
+        ("https://example.com/shop", "/", ("/",), None),
+        ("HTTPS://EXAMPLE.com/shop/a%20b", "/", ("/a b",), None),
+    ],
+)
+def test_internal_target(href: str, page: str, paths: tuple[str, ...], fragment: str | None):
+    target = internal_target(href, page, parse_base("https://example.com/shop/"))
+    assert target is not None
+    assert (target.paths, target.fragment) == (paths, fragment)
+
+
+@pytest.mark.parametrize(
+    "href", ["https://example.com/other/", "http://example.com/shop/", "ftp://example.com/shop/"]
+)
+def test_links_outside_the_base_url_are_external(href: str):
+    assert internal_target(href, "/", parse_base("https://example.com/shop/")) is None
+
+
+def test_page_urls_and_parsing():
+    assert [page_url_for(o) for o in ("index.html", "a/b/index.html", "404.html")] == [
+        "/",
+        "/a/b/",
+        "/404.html",
+    ]
+    page = parse_page('<p id="x">\n<link rel="stylesheet" href=" /s.css ">\n<a href>')
+    assert page.ids == frozenset({"x"})
+    assert [(l.href, l.line) for l in page.links] == [("/s.css", 2)]
