@@ -15,14 +15,17 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterable
+
+import jinja2
 
 from .deploy import BaseUrlChoice
 from .errors import BuildFailed, Problem, Problems
 from .links import check_links
-from .load import load_site
+from .load import RecordCache, load_site
 from .model import Site, build_model
 from .public import PublicSite, build_public_site, publishable_static_files
-from .render import make_environment, render_routes
+from .render import RenderMemo, RenderStats, TemplateKeys, make_environment, render_routes
 from .routes import RouteMap, plan_routes
 from .theme import BUILTIN_THEME, static_dirs, template_dirs
 from .write import OutputRefused, refusal_reason, write_output
@@ -68,24 +71,80 @@ def build_moment(options: BuildOptions) -> datetime:
 
 def render_site(options: BuildOptions) -> RenderedSite:
     """Every stage but write; raises BuildFailed with all problems found."""
-    root = options.source.resolve()
-    problems = Problems(root)
-    now = build_moment(options)
-    records = load_site(root, problems)
-    site = build_model(records, problems, now.date(), options.base_url)
-    if site is None:
-        raise BuildFailed(problems)
-    public = build_public_site(
-        site, now, include_drafts=options.drafts, include_future=options.future
-    )
-    routes = plan_routes(public, _static_sources(site, public, problems), problems)
-    if problems.has_errors():
-        raise BuildFailed(problems)
-    env = make_environment(template_dirs(root, site.config.theme), public.base_url)
-    files = render_routes(routes.pages, env, problems)
-    if problems.has_errors():
-        raise BuildFailed(problems)
-    return RenderedSite(site, public, routes, files, problems.warnings)
+    return BuildSession(options, remember=False).render()
+
+
+class BuildSession:
+    """One site rendered again and again in one process (the preview server).
+
+    Between renders it keeps the records of unchanged files, the compiled
+    templates while no template file changed, and each page's output with
+    what it was made from, so a one-post edit re-renders only the pages that
+    show that post. The result is byte-identical to a fresh `render_site`.
+    """
+
+    def __init__(self, options: BuildOptions, remember: bool = True) -> None:
+        self.options = options
+        self._records = RecordCache() if remember else None
+        self._memo = RenderMemo() if remember else None
+        self._env: jinja2.Environment | None = None
+        self._env_signature: tuple[object, ...] = ()
+        self._template_keys: TemplateKeys | None = None
+        self.stats = RenderStats()
+
+    def forget(self, paths: Iterable[Path]) -> None:
+        """Files known to have changed (from a watcher): never reuse them."""
+        changed = [Path(p).resolve() for p in paths]
+        if self._records is not None:
+            self._records.forget(changed)
+        if any(p.suffix not in (".md", ".markdown", ".yaml", ".yml") for p in changed):
+            self._env = None  # maybe a template: recompile to be sure
+
+    def render(self) -> RenderedSite:
+        """Every stage but write; raises BuildFailed with all problems found."""
+        options = self.options
+        root = options.source.resolve()
+        problems = Problems(root)
+        now = build_moment(options)
+        records = load_site(root, problems, self._records)
+        site = build_model(records, problems, now.date(), options.base_url)
+        if site is None:
+            raise BuildFailed(problems)
+        public = build_public_site(
+            site, now, include_drafts=options.drafts, include_future=options.future
+        )
+        routes = plan_routes(public, _static_sources(site, public, problems), problems)
+        if problems.has_errors():
+            raise BuildFailed(problems)
+        env, keys = self._environment(template_dirs(root, site.config.theme), public.base_url)
+        self.stats = RenderStats()
+        files = render_routes(routes.pages, env, problems, self._memo, keys, self.stats)
+        if problems.has_errors():
+            raise BuildFailed(problems)
+        return RenderedSite(site, public, routes, files, problems.warnings)
+
+    def _environment(
+        self, folders: list[Path], base_url: str
+    ) -> tuple[jinja2.Environment, TemplateKeys]:
+        """The Jinja environment, rebuilt only when a template file changed."""
+        signature = (base_url, *folders, *_folder_signature(folders))
+        if self._env is None or self._template_keys is None or signature != self._env_signature:
+            self._env = make_environment(folders, base_url)
+            self._template_keys = TemplateKeys(self._env)
+            self._env_signature = signature
+        return self._env, self._template_keys
+
+
+def _folder_signature(folders: list[Path]) -> list[tuple[str, int, int]]:
+    found: list[tuple[str, int, int]] = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            found.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return found
 
 
 def _static_sources(

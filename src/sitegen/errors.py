@@ -68,6 +68,17 @@ class Problems:
     def extend(self, problems: "Problems") -> None:
         self._items.extend(problems._items)
 
+    def add(self, problem: Problem) -> None:
+        self._items.append(problem)
+
+    @property
+    def root(self) -> Path | None:
+        return self._root
+
+    @property
+    def items(self) -> list[Problem]:
+        return list(self._items)
+
     @property
     def errors(self) -> list[Problem]:
         return sorted({p for p in self._items if p.is_error}, key=_sort_key)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import yaml
 import yaml.composer
@@ -25,7 +25,7 @@ import yaml.reader
 import yaml.resolver
 import yaml.scanner
 
-from .errors import Problems
+from .errors import Problem, Problems
 
 
 class LineDict(dict[str, Any]):
@@ -347,8 +347,52 @@ def _collection(
     return found
 
 
-def load_site(root: Path, problems: Problems) -> Records:
+_Reader = Callable[[Path, str, Problems], "Record | None"]
+
+
+class RecordCache:
+    """Records of files that did not change since they were last read.
+
+    A file counts as unchanged while its size, modification and change times
+    and inode are the same; its problems are replayed with its record. Used by
+    long-running processes (the preview server) to skip re-parsing.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[Path, str], tuple[tuple[int, ...], Record | None, list[Problem]]] = {}
+
+    def forget(self, paths: Iterable[Path]) -> None:
+        """Drop these files' records whatever their stat says: file times are
+        coarse, and an edit within one clock tick can keep size and mtime."""
+        gone = {Path(p) for p in paths}
+        for key in [k for k in self._entries if k[0] in gone]:
+            del self._entries[key]
+
+    def load(self, path: Path, kind: str, read: _Reader, problems: Problems) -> Record | None:
+        try:
+            stat = path.stat()
+        except OSError:
+            return read(path, kind, problems)
+        signature = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
+        hit = self._entries.get((path, kind))
+        if hit is not None and hit[0] == signature:
+            for problem in hit[2]:
+                problems.add(problem)
+            return hit[1]
+        local = Problems(problems.root)
+        record = read(path, kind, local)
+        problems.extend(local)
+        self._entries[(path, kind)] = (signature, record, local.items)
+        return record
+
+
+def _uncached(path: Path, kind: str, read: _Reader, problems: Problems) -> Record | None:
+    return read(path, kind, problems)
+
+
+def load_site(root: Path, problems: Problems, cache: RecordCache | None = None) -> Records:
     """Read every content file under `root/content`; never raises for content."""
+    load = cache.load if cache is not None else _uncached
     records = Records(root=root)
     content = root / "content"
     if not content.is_dir():
@@ -364,14 +408,14 @@ def load_site(root: Path, problems: Problems) -> Records:
         if path is None:
             problems.error(content / f"{name}.yaml", 0, "file is missing")
             continue
-        record = load_yaml_file(path, kind, problems)
+        record = load(path, kind, load_yaml_file, problems)
         if kind == "site":
             records.site = record
         else:
             records.business = record
 
     for path in _collection(content / "partners", (".yaml", ".yml"), problems):
-        record = load_yaml_file(path, "partner", problems)
+        record = load(path, "partner", load_yaml_file, problems)
         if record is not None:
             records.partners.append(record)
 
@@ -382,7 +426,7 @@ def load_site(root: Path, problems: Problems) -> Records:
         ("pages", "page", records.pages),
     ):
         for path in _collection(content / folder, (".md", ".markdown"), problems):
-            record = load_markdown_file(path, kind, problems)
+            record = load(path, kind, load_markdown_file, problems)
             if record is not None:
                 target.append(record)
 

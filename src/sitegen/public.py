@@ -180,6 +180,36 @@ class Taxonomy:
     url: str
     terms: tuple[Term, ...]
 
+    @property
+    def summary(self) -> "TaxonomySummary":
+        return TaxonomySummary(
+            name=self.name,
+            title=self.title,
+            url=self.url,
+            terms=tuple(TermSummary(t.name, t.slug, t.url, len(t.posts)) for t in self.terms),
+        )
+
+
+@dataclass(frozen=True)
+class TermSummary:
+    """A term without its posts: enough for lists of terms with counts."""
+
+    name: str
+    slug: str
+    url: str
+    count: int
+
+
+@dataclass(frozen=True)
+class TaxonomySummary:
+    """A taxonomy without its posts, for pages that only list its terms; such
+    pages then need re-rendering only when a term or a count changes."""
+
+    name: str
+    title: str
+    url: str
+    terms: tuple[TermSummary, ...]
+
 
 @dataclass(frozen=True)
 class MenuItem:
@@ -203,6 +233,9 @@ class PublicSite:
     pages: tuple[PublicPage, ...]
     tags: Taxonomy
     categories: Taxonomy
+    tag_index: TaxonomySummary
+    category_index: TaxonomySummary
+    has_posts: bool
     menu: tuple[MenuItem, ...] = field(default=())
 
     @property
@@ -365,6 +398,9 @@ def build_public_site(
         pages=pages,
         tags=tags,
         categories=categories,
+        tag_index=tags.summary,
+        category_index=categories.summary,
+        has_posts=bool(posts),
     )
     return _with_menu(public)
 

@@ -9,12 +9,15 @@ Rendering a page is a pure function of its route; this module never writes.
 
 from __future__ import annotations
 
+import hashlib
 import traceback
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import jinja2
+import jinja2.meta as jinja2_meta
 
 from .errors import Problems
 from .routes import Route, absolute_url
@@ -127,13 +130,144 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+class _ReadTracker:
+    """Stands in for `site` in a template and notes each attribute it reads.
+
+    A page's output is a pure function of its template, its own context and
+    the `site` attributes it read; when none of those changed, the page's
+    bytes cannot have changed either, so the memo reuses them.
+    """
+
+    __slots__ = ("_target", "_reads")
+
+    def __init__(self, target: object, reads: dict[str, Any]) -> None:
+        self._target = target
+        self._reads = reads
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        self._reads[name] = value
+        return value
+
+
+@dataclass
+class _MemoEntry:
+    template_key: str
+    context: dict[str, Any]
+    site_reads: dict[str, Any]
+    data: bytes
+
+
+class RenderMemo:
+    """What each page was rendered from, kept between builds of one process."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, _MemoEntry] = {}
+
+    def lookup(self, route: Route, template_key: str) -> bytes | None:
+        entry = self.entries.get(route.output)
+        if entry is None or entry.template_key != template_key:
+            return None
+        site = route.context.get("site")
+        own = {k: v for k, v in route.context.items() if k != "site"}
+        if own != entry.context:
+            return None
+        for name, value in entry.site_reads.items():
+            if getattr(site, name) != value:
+                return None
+        return entry.data
+
+    def forget_missing(self, outputs: set[str]) -> None:
+        for output in list(self.entries):
+            if output not in outputs:
+                del self.entries[output]
+
+
+class TemplateKeys:
+    """A fingerprint per template covering every template it extends,
+    includes or imports, so editing `_macros.html` re-renders exactly the
+    pages whose templates use it."""
+
+    def __init__(self, env: jinja2.Environment) -> None:
+        self.env = env
+        self._keys: dict[str, str] = {}
+
+    def key(self, name: str) -> str:
+        if name not in self._keys:
+            self._keys[name] = self._fingerprint(name)
+        return self._keys[name]
+
+    def _fingerprint(self, name: str) -> str:
+        digest = hashlib.sha256()
+        seen: set[str] = set()
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            try:
+                source, filename, _ = self.env.loader.get_source(self.env, current)  # type: ignore[union-attr]
+            except jinja2.TemplateNotFound:
+                digest.update(f"missing:{current}".encode())
+                continue
+            digest.update(f"{current}\0{filename}\0".encode())
+            digest.update(source.encode("utf-8"))
+            try:
+                referenced = list(jinja2_meta.find_referenced_templates(self.env.parse(source)))
+            except jinja2.TemplateSyntaxError:
+                continue
+            if any(r is None for r in referenced):
+                # A template chosen at run time: depend on every template.
+                pending.extend(self.env.list_templates())
+            pending.extend(r for r in referenced if r is not None)
+        return digest.hexdigest()
+
+
+@dataclass
+class RenderStats:
+    rendered: int = 0
+    reused: int = 0
+
+
 def render_routes(
-    routes: Iterable[Route], env: jinja2.Environment, problems: Problems
+    routes: Iterable[Route],
+    env: jinja2.Environment,
+    problems: Problems,
+    memo: RenderMemo | None = None,
+    template_keys: TemplateKeys | None = None,
+    stats: RenderStats | None = None,
 ) -> dict[str, bytes]:
+    """Render every route; with a memo, reuse pages whose inputs did not change."""
     renderer = Renderer(env, problems)
+    keys = template_keys or TemplateKeys(env)
+    stats = stats if stats is not None else RenderStats()
     rendered: dict[str, bytes] = {}
     for route in routes:
-        data = renderer.render(route)
+        if memo is None:
+            data = renderer.render(route)
+        else:
+            key = keys.key(route.template)
+            data = memo.lookup(route, key)
+            if data is not None:
+                stats.reused += 1
+                rendered[route.output] = data
+                continue
+            reads: dict[str, Any] = {}
+            tracked = Route(
+                route.url,
+                route.output,
+                route.template,
+                {**route.context, "site": _ReadTracker(route.context.get("site"), reads)},
+                route.source,
+            )
+            data = renderer.render(tracked)
+            if data is not None:
+                own = {k: v for k, v in route.context.items() if k != "site"}
+                memo.entries[route.output] = _MemoEntry(key, own, reads, data)
         if data is not None:
+            stats.rendered += 1
             rendered[route.output] = data
+    if memo is not None:
+        memo.forget_missing(set(rendered))
     return rendered

@@ -278,12 +278,15 @@ def _plan_taxonomy(planner: _Planner, taxonomy: Taxonomy, blog_link: Link) -> No
         "blog", trail=(blog_link,), taxonomy=taxonomy,
     )
     taxonomy_link = Link(taxonomy.title, taxonomy.url)
+    # Term pages get the taxonomy without its posts, so editing one post does
+    # not re-render the pages of terms it does not carry.
+    summary = taxonomy.summary
     for term in taxonomy.terms:
         singular = "Tag" if taxonomy.name == "tags" else "Category"
         planner.add(
             term.url, "term.html", f"the {taxonomy.name} page for '{term.name}' (built-in)",
             f"{singular}: {term.name}", None, "blog", trail=(blog_link, taxonomy_link),
-            taxonomy=taxonomy, term=term, posts=term.posts,
+            taxonomy=summary, term=term, posts=term.posts,
         )
 
 

@@ -1,0 +1,136 @@
+"""A site rebuilt in one process after each edit equals a cold build, byte for byte."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sitegen.build import BuildOptions, BuildSession, render_site
+from sitegen.errors import BuildFailed
+
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
+TAGS = ["Soup", "soup", "Local Farms", "C++", "news", "Winter"]
+
+
+def post_text(rng: random.Random, title: str) -> str:
+    tags = rng.sample(TAGS, rng.randint(0, 3))
+    day = f"2026-{rng.randint(1, 7):02d}-{rng.randint(1, 28):02d}"
+    draft = "draft: true\n" if rng.random() < 0.15 else ""
+    body = " ".join(rng.choice(["soup", "leek", "farm", "jar", "**bold**", "[w](/products/widget/)"]) for _ in range(rng.randint(5, 40)))
+    return f"---\ntitle: {title}\ndate: {day}\ntags: [{', '.join(tags)}]\ncategories: [{rng.choice(['News', 'Kitchen'])}]\n{draft}---\n{body}\n\n## Part two\n\nMore {title}.\n"
+
+
+def outcome(render) -> tuple[str, object]:
+    try:
+        result = render()
+    except BuildFailed as failed:
+        return ("failed", [p.format() for p in failed.problems.errors])
+    return ("ok", result.files)
+
+
+EDITS = (
+    "edit_post",
+    "add_post",
+    "delete_post",
+    "rename_post",
+    "partner",
+    "business",
+    "page",
+    "template",
+    "product",
+    "static",
+)
+
+
+def apply_edit(root: Path, rng: random.Random, step: int) -> list[Path]:
+    """Change the site like an owner would; return the paths touched."""
+    posts = sorted((root / "content" / "posts").glob("*.md"))
+    kind = rng.choice(EDITS)
+    touched: list[Path] = []
+
+    def write(path: Path, text: str | None) -> None:
+        touched.append(path)
+        if text is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+
+    if kind == "edit_post" and posts:
+        write(rng.choice(posts), post_text(rng, f"Edited {step}"))
+    elif kind == "add_post" or not posts:
+        write(root / "content" / "posts" / f"new-{step}.md", post_text(rng, f"New {step}"))
+    elif kind == "delete_post":
+        write(rng.choice(posts), None)
+    elif kind == "rename_post":
+        old = rng.choice(posts)
+        text = old.read_text()
+        write(old, None)
+        write(old.with_name(f"renamed-{step}.md"), text)
+    elif kind == "partner":
+        disclosure = rng.choice(["credited", "white-label"])
+        until = rng.choice(["", "until: 2026-01-01\n", "until: 2027-01-01\n"])
+        write(
+            root / "content" / "partners" / "dyer.yaml",
+            f"name: Dyer {step}\ndisclosure: {disclosure}\nprovides: [dyeing]\n{until}blurb: Colours {step}\n",
+        )
+    elif kind == "business":
+        write(root / "content" / "business.yaml", f"name: Test Co {step}\ntagline: Tag {step}\n")
+    elif kind == "page":
+        menu = rng.choice(["", "menu: 1\n", "menu: 99\n"])
+        write(root / "content" / "pages" / f"p{rng.randint(1, 3)}.md", f"---\ntitle: Page {step}\n{menu}---\nText {step}.\n")
+    elif kind == "template":
+        path = root / "themes" / "mine" / "templates" / "post.html"
+        if path.exists() and rng.random() < 0.5:
+            write(path, None)
+        else:
+            write(path, f"{{% extends 'base.html' %}}{{% block content %}}<h1>{{{{ post.title }}}}</h1>v{step}{{% endblock %}}\n")
+    elif kind == "product":
+        requires = rng.choice(["[design]", "[design, dyeing]"])
+        write(root / "content" / "products" / "scarf.md", f"---\ntitle: Scarf {step}\nrequires: {requires}\n---\nWarm.\n")
+    elif kind == "static":
+        write(root / "content" / "static" / "note.txt", f"note {step}\n")
+    return touched
+
+
+def test_incremental_renders_equal_cold_renders_after_random_edits(make_site):
+    site = make_site(
+        {
+            "content/site.yaml": "base_url: https://example.com/\ntheme: mine\nposts_per_page: 2\n",
+            "themes/mine/templates/.keep": "",
+            "content/capabilities/dyeing.md": "---\ntitle: Dyeing\n---\nColour.\n",
+            "content/partners/dyer.yaml": "name: Dyer\ndisclosure: credited\nprovides: [dyeing]\n",
+        }
+    )
+    rng = random.Random(20261128)
+    for index in range(4):
+        site.write({f"content/posts/p{index}.md": post_text(rng, f"Post {index}")})
+    options = BuildOptions(source=site.root, now=NOW, drafts=True)
+    session = BuildSession(options)
+    assert outcome(session.render) == outcome(lambda: render_site(options))
+    for step in range(40):
+        touched = apply_edit(site.root, rng, step)
+        session.forget(touched)
+        incremental = outcome(session.render)
+        cold = outcome(lambda: render_site(options))
+        assert incremental == cold, f"step {step} diverged"
+
+
+def test_one_post_edit_re_renders_only_pages_showing_that_post(make_site):
+    files = {
+        f"content/posts/p{n:02d}.md": f"---\ntitle: Post {n}\ndate: 2026-01-{n + 1:02d}\ntags: [t{n % 3}]\n---\nBody {n}.\n"
+        for n in range(30)
+    }
+    site = make_site(files)
+    options = BuildOptions(source=site.root, now=NOW)
+    session = BuildSession(options)
+    first = session.render()
+    total = len(first.files)
+    path = site.root / "content/posts/p05.md"
+    path.write_text("---\ntitle: Post 5\ndate: 2026-01-06\ntags: [t2]\n---\nA new body.\n")
+    session.forget([path])
+    session.render()
+    # The post, its two neighbours, its blog page and its tag page; nothing else.
+    assert session.stats.rendered <= 6, session.stats
+    assert session.stats.reused >= total - 6
