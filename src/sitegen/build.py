@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import jinja2
 
@@ -100,25 +100,31 @@ class BuildSession:
         if any(p.suffix not in (".md", ".markdown", ".yaml", ".yml") for p in changed):
             self._env = None  # maybe a template: recompile to be sure
 
-    def render(self) -> RenderedSite:
-        """Every stage but write; raises BuildFailed with all problems found."""
+    def render(self, output_check: "OutputCheck | None" = None) -> RenderedSite:
+        """Every stage but write; raises BuildFailed with all problems found.
+
+        Stages go on past errors (using only the valid content) so that one
+        run reports content, URL, output-folder and template problems alike.
+        `output_check` adds problems about where the build would be written.
+        """
         options = self.options
         root = options.source.resolve()
         problems = Problems(root)
         now = build_moment(options)
         records = load_site(root, problems, self._records)
-        site = build_model(records, problems, now.date(), options.base_url)
-        if site is None:
+        if not (root / "content").is_dir():
             raise BuildFailed(problems)
+        site = build_model(records, problems, now.date(), options.base_url)
+        if output_check is not None:
+            output_check(site, problems)
         public = build_public_site(
             site, now, include_drafts=options.drafts, include_future=options.future
         )
         routes = plan_routes(public, _static_sources(site, public, problems), problems)
-        if problems.has_errors():
-            raise BuildFailed(problems)
         env, keys = self._environment(template_dirs(root, site.config.theme), public.base_url)
         self.stats = RenderStats()
-        files = render_routes(routes.pages, env, problems, self._memo, keys, self.stats)
+        memo = None if problems.has_errors() else self._memo
+        files = render_routes(routes.pages, env, problems, memo, keys, self.stats)
         if problems.has_errors():
             raise BuildFailed(problems)
         return RenderedSite(site, public, routes, files, problems.warnings)
@@ -176,17 +182,26 @@ def output_folder(options: BuildOptions, site: Site) -> Path:
     return (site.root / site.config.output_dir).expanduser().resolve()
 
 
+OutputCheck = Callable[[Site, Problems], None]
+
+
+def _output_check(options: BuildOptions) -> OutputCheck:
+    def check(site: Site, problems: Problems) -> None:
+        output = output_folder(options, site)
+        reason = refusal_reason(output, site.root)
+        if reason is not None:
+            _refuse(problems, options, site, f"output folder {output} {reason}")
+
+    return check
+
+
 def build_site(options: BuildOptions) -> BuildResult:
     """Render the whole site, then write it atomically; raises BuildFailed."""
     started = time.perf_counter()
-    rendered = render_site(options)
+    rendered = BuildSession(options, remember=False).render(_output_check(options))
     site = rendered.site
     output = output_folder(options, site)
     problems = Problems(site.root)
-    reason = refusal_reason(output, site.root)
-    if reason is not None:
-        _refuse(problems, options, site, f"output folder {output} {reason}")
-        raise BuildFailed(problems)
     copies = [(s.output, s.source) for s in rendered.routes.static]
     try:
         write_output(output, site.root, rendered.files, copies)
@@ -234,7 +249,7 @@ def check_site(options: BuildOptions, links_only: bool = False) -> Problems:
     """
     root = options.source.resolve()
     try:
-        rendered = render_site(options)
+        rendered = BuildSession(options, remember=False).render(_output_check(options))
     except BuildFailed as failed:
         return failed.problems
     problems = Problems(root)
@@ -242,9 +257,5 @@ def check_site(options: BuildOptions, links_only: bool = False) -> Problems:
     if links_only:
         return problems
     for warning in rendered.warnings:
-        problems.warning(warning.path, warning.line, warning.message)
-    output = output_folder(options, rendered.site)
-    reason = refusal_reason(output, rendered.site.root)
-    if reason is not None:
-        _refuse(problems, options, rendered.site, f"output folder {output} {reason}")
+        problems.add(warning)
     return problems

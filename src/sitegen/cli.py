@@ -96,6 +96,30 @@ def make_parser() -> argparse.ArgumentParser:
         help="only check that internal links and #anchors land (and report errors that "
         "stop rendering); other warnings are not printed",
     )
+
+    serve = commands.add_parser(
+        "serve",
+        help="preview the site in your browser, updating as you edit",
+        description="Build the site in memory and serve it on http://localhost:PORT/; every save "
+        "in content/ or themes/ rebuilds what changed and reloads open pages; errors show in the "
+        "browser. The deploy output folder is never touched.",
+    )
+    _add_source(serve)
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0 picks a free one)")
+    serve.add_argument(
+        "--bind",
+        metavar="ADDRESS",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: only this computer can see the preview)",
+    )
+    serve.add_argument(
+        "--drafts",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="show drafts and future posts, with a badge (default: shown; --no-drafts shows the site as deployed)",
+    )
+    serve.add_argument("--open", action="store_true", help="open the preview in your web browser")
+    _add_base_url(serve)
     return parser
 
 
@@ -169,7 +193,22 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"build": run_build, "check": run_check}
+def run_serve(args: argparse.Namespace) -> int:
+    from .serve import ServeOptions, serve
+
+    if not 0 <= args.port <= 65535:
+        print(f"--port: must be between 0 and 65535, got {args.port}", file=sys.stderr)
+        return 2
+    options = BuildOptions(
+        source=args.source,
+        drafts=args.drafts,
+        future=args.drafts,
+        base_url=choose_base_url(args.base_url, os.environ),
+    )
+    return serve(ServeOptions(build=options, bind=args.bind, port=args.port, open_browser=args.open))
+
+
+COMMANDS = {"build": run_build, "check": run_check, "serve": run_serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -51,10 +51,13 @@ class Problems:
         """The path as the user should read it: relative to the site root."""
         p = Path(path)
         if self._root is not None and p.is_absolute():
-            try:
-                return p.resolve().relative_to(self._root.resolve()).as_posix()
-            except ValueError:
-                pass
+            # As given first: content/ may be a symlink to a folder elsewhere,
+            # and the user knows it by the path inside the site.
+            for candidate, root in ((p, self._root), (p.resolve(), self._root.resolve())):
+                try:
+                    return candidate.relative_to(root).as_posix()
+                except ValueError:
+                    continue
         return p.as_posix()
 
     def error(self, path: Path | str, line: int, message: str) -> None:

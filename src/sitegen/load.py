@@ -148,7 +148,16 @@ def parse_yaml_mapping(
     try:
         value = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        problems.error(path, _error_line(exc, text) + line_offset, f"invalid YAML: {_error_text(exc)}")
+        problems.error(
+            path,
+            _error_line(exc, text) + line_offset,
+            f"invalid YAML: {_error_text(exc, line_offset)}",
+        )
+        return None
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1 + line_offset
+        character = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        problems.error(path, line, f"invalid YAML: unacceptable character #x{character:04x}")
         return None
     except yaml.YAMLError as exc:
         problems.error(path, 1 + line_offset, f"invalid YAML: {exc}")
@@ -188,12 +197,13 @@ def _error_line(exc: yaml.MarkedYAMLError, text: str) -> int:
     return 1
 
 
-def _error_text(exc: yaml.MarkedYAMLError) -> str:
+def _error_text(exc: yaml.MarkedYAMLError, line_offset: int) -> str:
     what = exc.problem or exc.context or "cannot be read"
     if isinstance(exc, yaml.constructor.ConstructorError):
         return f"unsupported YAML tag or value ({what})"
     if exc.context and exc.context_mark is not None and exc.problem:
-        return f"{exc.problem} ({exc.context} that starts on line {exc.context_mark.line + 1})"
+        start = exc.context_mark.line + 1 + line_offset
+        return f"{exc.problem} ({exc.context} that starts on line {start})"
     return what
 
 
@@ -245,6 +255,9 @@ class Records:
     posts: list[Record] = field(default_factory=list)
     pages: list[Record] = field(default_factory=list)
     static_files: list[Path] = field(default_factory=list)
+    # Files that exist but could not be read, by kind: later stages must not
+    # call their slugs unknown, which would only repeat the first error.
+    unreadable: dict[str, list[Path]] = field(default_factory=dict)
 
 
 _DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
@@ -418,6 +431,8 @@ def load_site(root: Path, problems: Problems, cache: RecordCache | None = None) 
         record = load(path, "partner", load_yaml_file, problems)
         if record is not None:
             records.partners.append(record)
+        else:
+            records.unreadable.setdefault("partner", []).append(path)
 
     for folder, kind, target in (
         ("capabilities", "capability", records.capabilities),
@@ -429,6 +444,8 @@ def load_site(root: Path, problems: Problems, cache: RecordCache | None = None) 
             record = load(path, kind, load_markdown_file, problems)
             if record is not None:
                 target.append(record)
+            else:
+                records.unreadable.setdefault(kind, []).append(path)
 
     static = content / "static"
     if static.is_dir():

@@ -15,13 +15,23 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from .deploy import BaseUrlChoice
 from .errors import Problems
 from .load import LineDict, LineList, Record, Records
 from .slugs import slugify
+
+class _Slugged(Protocol):
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def source(self) -> "Source": ...
+
+
+T = TypeVar("T", bound=_Slugged)
 
 PARTNER_KINDS = (
     "supplier",
@@ -495,7 +505,7 @@ def _file_slug(record: Record, problems: Problems) -> str | None:
     if not slug:
         problems.error(
             record.path,
-            0,
+            1,
             "the file name gives an empty URL slug: name the file with letters or digits",
         )
         return None
@@ -728,17 +738,19 @@ def build_page(record: Record, problems: Problems) -> Page | None:
     return page if slug and title else None
 
 
-def _check_duplicate_slugs(kind: str, items: Iterable[Any], problems: Problems) -> None:
-    first: dict[str, Any] = {}
+def _unique_slugs(kind: str, items: tuple[T, ...], problems: Problems) -> tuple[T, ...]:
+    """Items with the first of each slug; the others are reported."""
+    first: dict[str, T] = {}
     for item in items:
         other = first.setdefault(item.slug, item)
         if other is not item:
             problems.error(
                 item.source.path,
-                0,
+                1,
                 f"{kind} slug '{item.slug}' is also used by {other.source.path}; "
                 "rename one of the files",
             )
+    return tuple(first.values())
 
 
 # --------------------------------------------------------------------------
@@ -786,12 +798,15 @@ def check_network(
     partner_refs: dict[str, list[tuple[str, int]]],
     product_refs: dict[str, list[tuple[str, int]]],
     problems: Problems,
+    broken: frozenset[str] | set[str] = frozenset(),
 ) -> None:
+    """Cross-references and coverage. References to capabilities whose own
+    file has an error (`broken`) are not reported again."""
     known = {c.slug: c for c in capabilities}
     for partner in site_partners:
         for raw, line in partner_refs.get(partner.slug, []):
             slug = slugify(raw)
-            if slug not in known:
+            if slug not in known and slug not in broken:
                 problems.error(
                     partner.source.path,
                     line,
@@ -801,6 +816,8 @@ def check_network(
     for product in products:
         for raw, line in product_refs.get(product.slug, []):
             slug = slugify(raw)
+            if slug in broken:
+                continue
             if slug not in known:
                 problems.error(
                     product.source.path,
@@ -851,15 +868,20 @@ def build_model(
     problems: Problems,
     on: date,
     deploy_url: BaseUrlChoice = BaseUrlChoice(),
-) -> Site | None:
-    """The validated site, or None if it cannot be built (problems say why)."""
-    business = build_business(records.business, problems) if records.business else None
+) -> Site:
+    """The site from every record that is valid; problems say what is not.
+
+    The site is returned even when there are errors, so that later stages can
+    report their own problems (URL clashes, a refused output folder) in the
+    same run; callers must not publish it while `problems.has_errors()`.
+    """
+    business = (
+        build_business(records.business, problems) if records.business else _placeholder_business()
+    )
     config = (
-        build_config(
-            records.site, records.root, problems, business.name if business else None, deploy_url
-        )
+        build_config(records.site, records.root, problems, business.name, deploy_url)
         if records.site
-        else None
+        else _placeholder_config(records.root, business.name)
     )
     partner_refs: dict[str, list[tuple[str, int]]] = {}
     product_refs: dict[str, list[tuple[str, int]]] = {}
@@ -872,18 +894,19 @@ def build_model(
     )
     posts = tuple(po for r in records.posts if (po := build_post(r, problems)))
     pages = tuple(pa for r in records.pages if (pa := build_page(r, problems)))
-    for kind, items in (
-        ("partner", partners),
-        ("capability", capabilities),
-        ("product", products),
-        ("post", posts),
-        ("page", pages),
-    ):
-        _check_duplicate_slugs(kind, items, problems)
+    partners = _unique_slugs("partner", partners, problems)
+    capabilities = _unique_slugs("capability", capabilities, problems)
+    products = _unique_slugs("product", products, problems)
+    posts = _unique_slugs("post", posts, problems)
+    pages = _unique_slugs("page", pages, problems)
+    broken = {slugify(r.slug) for r in records.capabilities} | {
+        slugify(p.stem) for p in records.unreadable.get("capability", [])
+    }
+    broken -= {c.slug for c in capabilities}
     network = derive_network(partners, capabilities, products, on)
-    check_network(partners, capabilities, products, network, partner_refs, product_refs, problems)
-    if config is None or business is None or problems.has_errors():
-        return None
+    check_network(
+        partners, capabilities, products, network, partner_refs, product_refs, problems, broken
+    )
     return Site(
         root=records.root,
         config=config,
@@ -895,4 +918,23 @@ def build_model(
         pages=pages,
         static_files=tuple(records.static_files),
         network=network,
+    )
+
+
+def _placeholder_business() -> Business:
+    """Stands in for a missing business.yaml (already reported)."""
+    return Business("", None, None, None, None, None, Contact(), (), None, Source("content/business.yaml"))
+
+
+def _placeholder_config(root: Path, title: str) -> SiteConfig:
+    """Stands in for a missing site.yaml (already reported)."""
+    return SiteConfig(
+        base_url="https://example.invalid/",
+        title=title,
+        language="en",
+        theme="default",
+        posts_per_page=10,
+        output_dir="public",
+        output_dir_line=0,
+        source=Source("content/site.yaml", 0),
     )

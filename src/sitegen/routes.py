@@ -94,6 +94,7 @@ class _Planner:
     problems: Problems
     pages: list[Route] = field(default_factory=list)
     claimed: dict[str, str] = field(default_factory=dict)
+    folders: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def claim(self, output: str, source: str, url: str, line: int = 0) -> bool:
         other = self.claimed.get(output)
@@ -104,7 +105,28 @@ class _Planner:
                 f"URL {url} is also produced by {other}; two sources cannot share one URL",
             )
             return False
+        # A file and a folder cannot have one name: `blog` (a static file)
+        # and `blog/index.html` (the blog) would collide when written.
+        folder_user = self.folders.get(output)
+        ancestors = [str(p) for p in PurePosixPath(output).parents if str(p) != "."]
+        blocking = next((a for a in ancestors if a in self.claimed), None)
+        if folder_user is not None or blocking is not None:
+            if folder_user is not None:
+                other_url, other_source = folder_user
+                name = output
+            else:
+                other_url, other_source = "/" + str(blocking), self.claimed[str(blocking)]
+                name = str(blocking)
+            self.problems.error(
+                _path_of(source),
+                line,
+                f"URL {url} clashes with {other_url} from {other_source}: "
+                f"a file and a folder cannot both be named '{name}'",
+            )
+            return False
         self.claimed[output] = source
+        for ancestor in ancestors:
+            self.folders.setdefault(ancestor, (url, source))
         return True
 
     def add(
@@ -238,7 +260,8 @@ def plan_routes(
             continue  # an earlier static folder overrides this file
         seen_static.add(output)
         url = "/" + output
-        if planner.claim(output, origin, url):
+        line = 1 if origin.startswith(("content/", "themes/")) else 0
+        if planner.claim(output, origin, url, line):
             static.append(StaticFile(url, output, source, origin))
     return RouteMap(tuple(planner.pages), tuple(static))
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Mapping
 
 MARKER = ".sitegen-output"
 MARKER_TEXT = (
@@ -41,19 +41,23 @@ def refusal_reason(output: Path, site_root: Path) -> str | None:
     """Why `output` must not be used as the output folder, or None if it may."""
     out = output.expanduser().resolve()
     root = site_root.resolve()
-    home = Path.home().resolve()
     if out == Path(out.anchor):
         return "is the root of the file system"
     if out == root:
         return "is the site folder itself"
     if root.is_relative_to(out):
         return "contains the site folder"
-    if out == home:
+    home = _home()
+    if home is not None and out == home:
         return "is your home folder"
     for protected in ("content", "themes", ".git"):
-        folder = root / protected
-        if out == folder or out.is_relative_to(folder):
-            return f"is inside the site's {protected}/ folder"
+        # content/ or themes/ may be symlinks to a folder kept elsewhere:
+        # protect both the link's path and the folder it points to.
+        for folder in dict.fromkeys((root / protected, (root / protected).resolve())):
+            if out == folder or out.is_relative_to(folder):
+                return f"is inside the site's {protected}/ folder"
+            if folder.is_relative_to(out):
+                return f"contains the site's {protected}/ folder"
     if out.exists() and not out.is_dir():
         return "is a file, not a folder"
     if out.is_dir() and not (out / MARKER).is_file() and any(out.iterdir()):
@@ -62,6 +66,13 @@ def refusal_reason(output: Path, site_root: Path) -> str | None:
             "empty it or choose another folder"
         )
     return None
+
+
+def _home() -> Path | None:
+    try:
+        return Path.home().resolve()
+    except (RuntimeError, KeyError, OSError):  # no HOME and no password entry
+        return None
 
 
 def _inside(folder: Path, relative: str) -> Path:

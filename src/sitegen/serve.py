@@ -1,0 +1,592 @@
+"""`sitegen serve`: live preview over HTTP, rebuilt in memory as files change.
+
+Sits on top of the pipeline like the CLI: it drives a `BuildSession` and
+serves the rendered bytes from memory, so the deploy output folder is never
+touched and no preview file (drafts, the reload script) can reach a deploy.
+Requests are answered from the last *complete* build, swapped in atomically;
+a failed rebuild keeps it and sends the errors to every open page. The
+server binds 127.0.0.1 by default, answers only requests whose Host names this
+machine (against DNS rebinding), checks the Origin of the reload channel, and
+looks paths up in the build's own table, so nothing outside it is reachable.
+"""
+
+from __future__ import annotations
+
+import http.server
+import ipaddress
+import json
+import mimetypes
+import posixpath
+import signal
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, TextIO
+from urllib.parse import unquote, urlsplit
+
+from .build import BuildOptions, BuildSession
+from .errors import BuildFailed
+
+PREFIX = "/__sitegen__/"
+EVENTS_PATH = PREFIX + "events"
+SCRIPT_PATH = PREFIX + "live.js"
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+DEBOUNCE_SECONDS = 0.03
+KEEPALIVE_SECONDS = 15.0
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".xml": "application/xml; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".md": "text/plain; charset=utf-8",
+    ".woff2": "font/woff2",
+    ".webmanifest": "application/manifest+json",
+}
+
+
+def content_type(path: str) -> str:
+    if path == "feed.xml" or path.endswith("/feed.xml"):
+        return "application/atom+xml; charset=utf-8"
+    suffix = posixpath.splitext(path)[1].lower()
+    if suffix in CONTENT_TYPES:
+        return CONTENT_TYPES[suffix]
+    guessed, _ = mimetypes.guess_type(path)
+    return guessed or "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One complete build as served: page bytes and static file sources."""
+
+    files: Mapping[str, bytes]
+    static: Mapping[str, Path]
+
+    def find(self, relative: str) -> bytes | Path | None:
+        if relative in self.files:
+            return self.files[relative]
+        return self.static.get(relative)
+
+
+@dataclass
+class RebuildReport:
+    ok: bool
+    seconds: float
+    rendered: int = 0
+    reused: int = 0
+    errors: list[str] = field(default_factory=list)
+    event: str = "reload"
+
+
+class Preview:
+    """What the HTTP handlers read and the watcher updates.
+
+    `epoch` counts finished rebuilds; every open page's reload channel waits
+    for it to pass the epoch the page was served at.
+    """
+
+    def __init__(self, session: BuildSession) -> None:
+        self.session = session
+        self.changed = threading.Condition()
+        self.epoch = 0
+        self.snapshot: Snapshot | None = None
+        self.errors: tuple[str, ...] = ()
+        self.event = "reload"
+        self.css_urls: tuple[str, ...] = ()
+        self.stopping = False
+        self._build_lock = threading.Lock()
+
+    def rebuild(self, changed: Iterable[Path] = ()) -> RebuildReport:
+        changed = list(changed)
+        with self._build_lock:
+            started = time.perf_counter()
+            self.session.forget(changed)
+            try:
+                rendered = self.session.render()
+            except BuildFailed as failed:
+                errors = [p.format() for p in failed.problems.errors]
+                with self.changed:
+                    self.errors = tuple(errors)
+                    self.epoch += 1
+                    self.event = "errors"
+                    self.changed.notify_all()
+                return RebuildReport(False, time.perf_counter() - started, errors=errors)
+            snapshot = Snapshot(
+                files=rendered.files,
+                static={s.output: s.source for s in rendered.routes.static},
+            )
+            css_only = bool(changed) and all(p.suffix.lower() == ".css" for p in changed)
+            event = "css" if css_only and not self.errors and self.snapshot is not None else "reload"
+            with self.changed:
+                self.snapshot = snapshot
+                self.errors = ()
+                self.epoch += 1
+                self.event = event
+                self.changed.notify_all()
+            stats = self.session.stats
+            return RebuildReport(
+                True, time.perf_counter() - started, stats.rendered, stats.reused, event=event
+            )
+
+    def stop(self) -> None:
+        with self.changed:
+            self.stopping = True
+            self.changed.notify_all()
+
+
+# --------------------------------------------------------------------------
+# HTTP
+
+
+def clean_request_path(raw: str) -> str | None:
+    """The output-relative path a request names, or None if it must be refused.
+
+    Decodes once, then refuses anything that could name a place outside the
+    build: `..` or `.` segments, empty segments (`//etc`), backslashes, NUL,
+    and dotfiles.
+    """
+    path = urlsplit(raw).path
+    if "\\" in path or "%5c" in path.lower() or "%00" in path:
+        return None
+    decoded = unquote(path, errors="strict") if "%" in path else path
+    if not decoded.startswith("/") or "\x00" in decoded or "\\" in decoded:
+        return None
+    parts = decoded[1:].split("/")
+    for index, part in enumerate(parts):
+        if part in (".", "..") or part.startswith("."):
+            return None
+        if part == "" and index != len(parts) - 1:
+            return None
+    return decoded[1:]
+
+
+def _host_name(host_header: str) -> str:
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    if host.count(":") == 1:
+        return host.split(":", 1)[0]
+    return host
+
+
+def host_allowed(host_header: str | None, bind: str) -> bool:
+    """Only names of this machine: a DNS-rebinding page's Host is its own name."""
+    if not host_header:
+        return False
+    name = _host_name(host_header)
+    if name in LOCAL_HOSTS or name == bind.lower().strip("[]"):
+        return True
+    if bind in ("0.0.0.0", "::", ""):
+        # Reachable on the network by address: IP literals cannot be rebound.
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+def origin_allowed(origin: str | None, bind: str) -> bool:
+    if origin is None:
+        return True
+    parts = urlsplit(origin)
+    return parts.scheme == "http" and host_allowed(parts.netloc, bind)
+
+
+def inject_script(html: bytes, epoch: int) -> bytes:
+    tag = f'<script src="{SCRIPT_PATH}?epoch={epoch}" defer></script>'.encode()
+    index = html.rfind(b"</body>")
+    if index == -1:
+        return html + tag
+    return html[:index] + tag + html[index:]
+
+
+def error_page(errors: Iterable[str], epoch: int) -> bytes:
+    import html as html_module
+
+    items = "".join(f"<li>{html_module.escape(e)}</li>" for e in errors)
+    page = (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        "<title>sitegen: the site has errors</title></head><body>"
+        "<h1>The site could not be built yet</h1>"
+        f"<ol>{items}</ol><p>Fix the files and save: this page updates by itself.</p>"
+        "</body></html>"
+    )
+    return inject_script(page.encode("utf-8"), epoch)
+
+
+def _live_script() -> bytes:
+    return resources.files("sitegen").joinpath("preview/live.js").read_bytes()
+
+
+class PreviewHandler(http.server.BaseHTTPRequestHandler):
+    """Serves one request from the current snapshot; set up by `make_server`."""
+
+    server_version = "sitegen-preview"
+    preview: Preview
+    bind: str
+    live_script: bytes
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass  # the terminal is for build messages; requests are not news
+
+    def do_HEAD(self) -> None:
+        self._serve(head=True)
+
+    def do_GET(self) -> None:
+        self._serve(head=False)
+
+    def _refuse(self, status: int, message: str) -> None:
+        body = f"{status} {message}\n".encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _serve(self, head: bool) -> None:
+        if not host_allowed(self.headers.get("Host"), self.bind):
+            self._refuse(403, "Forbidden: this preview only answers requests for localhost")
+            return
+        raw_path = urlsplit(self.path).path
+        if raw_path == EVENTS_PATH:
+            self._events()
+            return
+        if raw_path == SCRIPT_PATH:
+            self._send(200, "text/javascript; charset=utf-8", self.live_script, head)
+            return
+        relative = clean_request_path(self.path)
+        preview = self.preview
+        with preview.changed:
+            snapshot, epoch, errors = preview.snapshot, preview.epoch, preview.errors
+        if snapshot is None:
+            self._send(503, "text/html; charset=utf-8", error_page(errors, epoch), head)
+            return
+        if relative is None:
+            self._not_found(snapshot, epoch, head)
+            return
+        target = self._resolve(snapshot, relative)
+        if target is None:
+            if relative and not relative.endswith("/") and snapshot.find(relative + "/index.html"):
+                self._redirect(urlsplit(self.path).path + "/")
+                return
+            self._not_found(snapshot, epoch, head)
+            return
+        name, found = target
+        data = found if isinstance(found, bytes) else _read(found)
+        if data is None:
+            self._not_found(snapshot, epoch, head)
+            return
+        kind = content_type(name)
+        if kind.startswith("text/html"):
+            data = inject_script(data, epoch)
+        self._send(200, kind, data, head)
+
+    @staticmethod
+    def _resolve(snapshot: Snapshot, relative: str) -> tuple[str, bytes | Path] | None:
+        candidates = [relative + "index.html"] if relative == "" or relative.endswith("/") else [relative]
+        for name in candidates:
+            found = snapshot.find(name)
+            if found is not None:
+                return name, found
+        return None
+
+    def _not_found(self, snapshot: Snapshot, epoch: int, head: bool) -> None:
+        page = snapshot.files.get("404.html")
+        if page is None:
+            self._refuse(404, "Not Found")
+            return
+        self._send(404, "text/html; charset=utf-8", inject_script(page, epoch), head)
+
+    def _redirect(self, location: str) -> None:
+        self.send_response(301)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _send(self, status: int, kind: str, data: bytes, head: bool) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        if not head:
+            self.wfile.write(data)
+
+    def _events(self) -> None:
+        if not origin_allowed(self.headers.get("Origin"), self.bind):
+            self._refuse(403, "Forbidden: cross-origin reload channel")
+            return
+        query = urlsplit(self.path).query
+        try:
+            seen = int(dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("epoch", "0"))
+        except ValueError:
+            seen = 0
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        preview = self.preview
+        try:
+            self._write_event("hello", {"epoch": seen}, retry=True)
+            with preview.changed:
+                pending_errors = preview.errors
+            if pending_errors:
+                self._write_event("errors", {"epoch": preview.epoch, "errors": list(pending_errors)})
+            while True:
+                with preview.changed:
+                    preview.changed.wait_for(
+                        lambda: preview.epoch > seen or preview.stopping, timeout=KEEPALIVE_SECONDS
+                    )
+                    if preview.stopping:
+                        return
+                    epoch, event, errors = preview.epoch, preview.event, preview.errors
+                if epoch <= seen:
+                    self.wfile.write(b": keep-alive\n\n")
+                    self.wfile.flush()
+                    continue
+                seen = epoch
+                if errors:
+                    self._write_event("errors", {"epoch": epoch, "errors": list(errors)})
+                else:
+                    self._write_event(event, {"epoch": epoch})
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            return
+
+    def _write_event(self, name: str, data: object, retry: bool = False) -> None:
+        chunk = (f"retry: 500\n" if retry else "") + f"event: {name}\ndata: {json.dumps(data)}\n\n"
+        self.wfile.write(chunk.encode("utf-8"))
+        self.wfile.flush()
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+class PreviewHTTPServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def make_server(preview: Preview, bind: str, port: int) -> PreviewHTTPServer:
+    handler = type(
+        "BoundPreviewHandler",
+        (PreviewHandler,),
+        {"preview": preview, "bind": bind, "live_script": _live_script()},
+    )
+    server_class: type[PreviewHTTPServer] = PreviewHTTPServer
+    if ":" in bind:
+        server_class = type("PreviewHTTPServer6", (PreviewHTTPServer,), {"address_family": socket.AF_INET6})
+    return server_class((bind.strip("[]"), port), handler)
+
+
+# --------------------------------------------------------------------------
+# Watching
+
+
+_IGNORED_SUFFIXES = ("~", ".swp", ".swx", ".swo", ".tmp", ".part", ".crdownload")
+
+
+def is_editor_noise(path: Path) -> bool:
+    """Temporary files editors write around a save."""
+    name = path.name
+    return (
+        name.startswith((".", "#"))
+        or name.endswith(_IGNORED_SUFFIXES)
+        or name.isdigit()  # vim's write-permission probe "4913"
+    )
+
+
+def classify(path: Path, root: Path) -> str:
+    """content, template, static or config: what kind of rebuild a change needs."""
+    try:
+        parts = path.resolve().relative_to(root).parts
+    except ValueError:
+        return "content"
+    if parts[:2] == ("content", "site.yaml") or parts[:2] == ("content", "site.yml"):
+        return "config"
+    if parts[:2] == ("content", "static") or (parts[:1] == ("themes",) and "static" in parts[2:3]):
+        return "static"
+    if parts[:1] == ("themes",):
+        return "template"
+    return "content"
+
+
+class ChangeBatcher:
+    """Collects file events and calls `rebuild` once per burst of them.
+
+    Editors write several events per save (temp file, rename, chmod); the first
+    event opens a short window, and everything that arrives in it is one change.
+    Events during a rebuild start the next one as soon as it ends.
+    """
+
+    def __init__(self, rebuild: Callable[[list[Path]], None], delay: float = DEBOUNCE_SECONDS) -> None:
+        self._rebuild = rebuild
+        self._delay = delay
+        self._lock = threading.Lock()
+        self._pending: set[Path] = set()
+        self._wake = threading.Event()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="sitegen-rebuild", daemon=True)
+        self._thread.start()
+
+    def add(self, path: Path) -> None:
+        with self._lock:
+            self._pending.add(path)
+        self._wake.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            if self._closed:
+                return
+            time.sleep(self._delay)
+            self._wake.clear()
+            with self._lock:
+                batch, self._pending = sorted(self._pending), set()
+            if batch:
+                self._rebuild(batch)
+
+
+def start_watching(root: Path, batcher: ChangeBatcher) -> object:
+    from watchdog.events import FileSystemEvent, FileSystemEventHandler
+    from watchdog.observers import Observer
+
+    class Handler(FileSystemEventHandler):
+        def on_any_event(self, event: FileSystemEvent) -> None:
+            if event.event_type in ("opened", "closed_no_write") or event.is_directory and event.event_type == "modified":
+                return
+            for raw in (event.src_path, getattr(event, "dest_path", "")):
+                if not raw:
+                    continue
+                path = Path(raw if isinstance(raw, str) else raw.decode())
+                if is_editor_noise(path):
+                    continue
+                try:
+                    top = path.relative_to(root).parts[:1]
+                except ValueError:
+                    continue
+                if top not in (("content",), ("themes",)):
+                    continue
+                if top == ("themes",) and event.is_directory and event.event_type == "created":
+                    observer.schedule(self, str(path), recursive=True)
+                if top == ("content",) and len(path.relative_to(root).parts) == 1 and event.event_type == "created":
+                    observer.schedule(self, str(path), recursive=True)
+                batcher.add(path)
+
+    observer = Observer()
+    handler = Handler()
+    for folder in (root / "content", root / "themes"):
+        if folder.is_dir():
+            observer.schedule(handler, str(folder), recursive=True)
+    observer.schedule(handler, str(root), recursive=False)
+    observer.daemon = True
+    observer.start()
+    return observer
+
+
+# --------------------------------------------------------------------------
+# The command
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    build: BuildOptions
+    bind: str = "127.0.0.1"
+    port: int = 8000
+    open_browser: bool = False
+
+
+def _say(stream: TextIO, text: str) -> None:
+    print(text, file=stream, flush=True)
+
+
+def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Run the preview until interrupted; returns the exit status."""
+    root = options.build.source.resolve()
+    session = BuildSession(options.build)
+    preview = Preview(session)
+    first = preview.rebuild()
+    if first.ok:
+        _say(out, f"sitegen: built {first.rendered} pages in {first.seconds * 1000:.0f} ms")
+    else:
+        for line in first.errors:
+            _say(err, line)
+        _say(err, "sitegen: the site has errors; the preview shows them until they are fixed")
+    if options.bind not in ("127.0.0.1", "localhost", "::1"):
+        _say(err, f"sitegen: warning: serving on {options.bind}: other machines on your network can see this preview")
+    try:
+        server = make_server(preview, options.bind, options.port)
+    except OSError as exc:
+        _say(err, f"sitegen: cannot listen on {options.bind}:{options.port}: {exc.strerror or exc}"
+             + (" (is another preview running? try --port 0 for any free port)" if options.port else ""))
+        return 1
+    host, port = str(server.server_address[0]), int(server.server_address[1])
+    shown_host = "localhost" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
+    url = f"http://{shown_host}:{port}/"
+
+    def on_change(paths: list[Path]) -> None:
+        report = preview.rebuild(paths)
+        kinds = sorted({classify(p, root) for p in paths})
+        names = ", ".join(_relative(p, root) for p in paths[:3]) + (" ..." if len(paths) > 3 else "")
+        if report.ok:
+            what = "stylesheet swapped" if report.event == "css" else f"{report.rendered} pages re-rendered, {report.reused} unchanged"
+            _say(out, f"sitegen: {'/'.join(kinds)} change ({names}): {what} in {report.seconds * 1000:.0f} ms")
+        else:
+            for line in report.errors:
+                _say(err, line)
+            _say(err, f"sitegen: {len(report.errors)} error(s); the preview keeps the last good build")
+
+    batcher = ChangeBatcher(on_change)
+    observer = start_watching(root, batcher)
+    drafts = "drafts and future posts shown" if options.build.drafts else "drafts hidden"
+    _say(out, f"sitegen: previewing {root} at {url} ({drafts}); Ctrl-C stops")
+    if options.open_browser:
+        import webbrowser
+
+        webbrowser.open(url)
+    previous_term = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        preview.stop()
+        observer.stop()  # type: ignore[attr-defined]
+        batcher.close()
+        server.server_close()
+        observer.join(timeout=5)  # type: ignore[attr-defined]
+        signal.signal(signal.SIGTERM, previous_term)
+    _say(out, "sitegen: preview stopped")
+    return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
