@@ -25,6 +25,7 @@ import argparse
 import bisect
 import itertools
 import json
+import os
 import random
 import re
 import shutil
@@ -451,11 +452,15 @@ class Out:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.count = 0
+        self._folders: set[str] = set()
 
     def write(self, relative: str, text: str) -> None:
-        path = self.root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode("utf-8"))
+        folder, _, _ = relative.rpartition("/")
+        if folder not in self._folders:
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        with open(os.path.join(self.root, relative), "wb") as f:
+            f.write(text.encode("utf-8"))
         self.count += 1
 
 

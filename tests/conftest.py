@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -140,3 +143,61 @@ def make_site(tmp_path: Path) -> Iterator[Callable[..., SiteFolder]]:
         return site
 
     yield factory
+
+
+class Preview:
+    """A running `sitegen serve` for a test site, stopped like Ctrl-C."""
+
+    def __init__(self, site: SiteFolder, *args: str) -> None:
+        environment = {**os.environ, "PYTHONPATH": str(SRC), "SOURCE_DATE_EPOCH": BUILD_EPOCH}
+        environment.pop("SITEGEN_DEBUG", None)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sitegen", "serve", "--port", "0", *args],
+            cwd=site.root,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self.url = ""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline() if self.process.stdout else ""
+            if not line:
+                break
+            self.lines.append(line)
+            found = re.search(r"(http://[^ ]+/)", line)
+            if "previewing" in line and found:
+                self.url = found.group(1)
+                break
+        assert self.url, "serve did not start:\n" + "".join(self.lines) + self._stderr()
+        self.port = int(self.url.rsplit(":", 1)[1].strip("/"))
+
+    def _stderr(self) -> str:
+        if self.process.poll() is not None and self.process.stderr:
+            return self.process.stderr.read()
+        return ""
+
+    def stop(self) -> tuple[int, str, str]:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        out, err = self.process.communicate(timeout=30)
+        return self.process.returncode, "".join(self.lines) + out, err
+
+
+@pytest.fixture
+def serve():
+    """`serve(site, *args)` starts a preview; every one is stopped at the end."""
+    started: list[Preview] = []
+
+    def start(site: SiteFolder, *args: str) -> Preview:
+        preview = Preview(site, *args)
+        started.append(preview)
+        return preview
+
+    yield start
+    for preview in started:
+        if preview.process.poll() is None:
+            preview.process.kill()
+            preview.process.communicate(timeout=30)

@@ -1,0 +1,299 @@
+"""`sitegen serve` over real HTTP: pages, safety checks, live events, clean stop."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+import time
+
+import pytest
+
+from sitegen.serve import clean_request_path, host_allowed
+
+
+def request(preview, path: str, host: str | None = None, headers: dict[str, str] | None = None):
+    """One raw GET: the path is sent exactly as given, never normalised."""
+    connection = http.client.HTTPConnection("127.0.0.1", preview.port, timeout=10)
+    connection.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
+    connection.putheader("Host", host or f"localhost:{preview.port}")
+    for name, value in (headers or {}).items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, dict(response.getheaders()), body
+
+
+class EventStream:
+    """Reads the preview's Server-Sent Events in the background."""
+
+    def __init__(self, preview, epoch: int = 1, origin: str | None = None) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", preview.port), timeout=30)
+        lines = [
+            f"GET /__sitegen__/events?epoch={epoch} HTTP/1.1",
+            f"Host: localhost:{preview.port}",
+            "Accept: text/event-stream",
+        ]
+        if origin:
+            lines.append(f"Origin: {origin}")
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.events: list[tuple[str, dict]] = []
+        self.raw = b""
+        self.condition = threading.Condition()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            with self.condition:
+                self.raw += chunk
+                body = self.raw.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in self.raw else b""
+                events = []
+                for block in body.decode("utf-8", "replace").split("\n\n"):
+                    name = data = None
+                    for line in block.splitlines():
+                        if line.startswith("event: "):
+                            name = line[7:]
+                        elif line.startswith("data: "):
+                            data = json.loads(line[6:])
+                    if name:
+                        events.append((name, data))
+                self.events = events
+                self.condition.notify_all()
+
+    def wait_for(self, name: str, count: int = 1, timeout: float = 20) -> dict:
+        with self.condition:
+            self.condition.wait_for(lambda: sum(e[0] == name for e in self.events) >= count, timeout)
+            matching = [d for e, d in self.events if e == name]
+        assert len(matching) >= count, f"no {name!r} event; got {self.events} raw={self.raw[:500]!r}"
+        return matching[count - 1]
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def preview_site(make_site):
+    return make_site(
+        {
+            "content/posts/2026-01-01-hello.md": "---\ntitle: Hello world\ndate: 2026-01-01\n---\nHi.\n",
+            "content/posts/draft.md": "---\ntitle: Secret draft\ndate: 2026-01-02\ndraft: true\n---\nShh.\n",
+            "content/partners/rosa.yaml": "name: Rosa\ndisclosure: credited\nprovides: [design]\n",
+            "content/static/images/a b.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
+        }
+    )
+
+
+def test_pages_are_served_with_pretty_urls_and_content_types(preview_site, serve):
+    preview = serve(preview_site)
+    status, headers, body = request(preview, "/")
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert b"Test Co" in body
+    assert request(preview, "/products/widget/")[0] == 200
+    status, headers, _ = request(preview, "/products/widget")
+    assert status == 301 and headers["Location"] == "/products/widget/"
+    assert request(preview, "/assets/site.css")[1]["Content-Type"].startswith("text/css")
+    assert request(preview, "/feed.xml")[1]["Content-Type"].startswith("application/atom+xml")
+    assert request(preview, "/sitemap.xml")[1]["Content-Type"].startswith("application/xml")
+    status, headers, _ = request(preview, "/images/a%20b.svg")
+    assert status == 200 and headers["Content-Type"] == "image/svg+xml"
+    status, headers, body = request(preview, "/no/such/page/")
+    assert status == 404 and b"<html" in body and headers["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../../../../etc/passwd",
+        "/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/..%2f..%2f..%2fetc%2fpasswd",
+        "/%2E%2E%2F%2E%2E%2Fetc/passwd",
+        "//etc/passwd",
+        "/blog/..//..//etc/passwd",
+        "/..\\..\\..\\etc\\passwd",
+        "/%5c..%5c..%5cetc%5cpasswd",
+        "/.sitegen-output",
+        "/content/site.yaml",
+        "/../content/site.yaml",
+        "/%2e%2e/content/partners/rosa.yaml",
+        "/images/%00.svg",
+        "/%252e%252e/%252e%252e/etc/passwd",
+    ],
+)
+def test_traversal_and_hidden_paths_give_404(preview_site, serve, path):
+    preview = serve(preview_site)
+    status, _, body = request(preview, path)
+    assert status == 404
+    assert b"root:" not in body and b"disclosure" not in body
+
+
+def test_path_cleaning_refuses_every_escape():
+    for raw in ("/../x", "/a/../../x", "/%2e%2e/x", "/.git/config", "//x", "/a\\b", "/%5cx", "/x%00"):
+        assert clean_request_path(raw) is None, raw
+    assert clean_request_path("/blog/") == "blog/"
+    assert clean_request_path("/images/a%20b.svg") == "images/a b.svg"
+
+
+@pytest.mark.parametrize(
+    "host, allowed",
+    [
+        ("localhost:8000", True),
+        ("127.0.0.1:8000", True),
+        ("[::1]:8000", True),
+        ("LOCALHOST", True),
+        ("evil.example", False),
+        ("evil.example:8000", False),
+        ("localhost.evil.example", False),
+        ("127.0.0.1.nip.io", False),
+        ("", False),
+    ],
+)
+def test_host_check(host, allowed):
+    assert host_allowed(host, "127.0.0.1") is allowed
+
+
+def test_requests_for_other_hosts_are_refused(preview_site, serve):
+    preview = serve(preview_site)
+    for host in ("evil.example", f"evil.example:{preview.port}", "attacker.localhost.example"):
+        status, _, body = request(preview, "/", host=host)
+        assert status == 403, host
+        assert b"Test Co" not in body
+    for host in (f"localhost:{preview.port}", f"127.0.0.1:{preview.port}", f"[::1]:{preview.port}"):
+        assert request(preview, "/", host=host)[0] == 200, host
+    # No Host header at all (HTTP/1.0 style) is refused too.
+    with socket.create_connection(("127.0.0.1", preview.port), timeout=10) as sock:
+        sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        reply = sock.recv(100)
+    assert reply.startswith(b"HTTP/1.1 403") or reply.startswith(b"HTTP/1.0 403")
+
+
+def test_reload_channel_checks_origin(preview_site, serve):
+    preview = serve(preview_site)
+    status, _, _ = request(preview, "/__sitegen__/events", headers={"Origin": "http://evil.example"})
+    assert status == 403
+    good = EventStream(preview, origin=f"http://localhost:{preview.port}")
+    try:
+        assert good.wait_for("hello") is not None
+    finally:
+        good.close()
+
+
+def test_preview_shows_drafts_with_a_badge_and_injects_the_reload_script(preview_site, serve):
+    preview = serve(preview_site)
+    status, _, body = request(preview, "/blog/draft/")
+    assert status == 200
+    html = body.decode()
+    assert "Secret draft" in html and "Draft" in html
+    assert '<script src="/__sitegen__/live.js?epoch=' in html
+    assert request(preview, "/__sitegen__/live.js")[0] == 200
+
+
+def test_no_drafts_hides_them(preview_site, serve):
+    preview = serve(preview_site, "--no-drafts")
+    assert request(preview, "/blog/draft/")[0] == 404
+
+
+def test_serve_never_touches_the_deploy_output(preview_site, serve):
+    assert preview_site.build().returncode == 0
+    before = preview_site.output_bytes()
+    assert b"__sitegen__" not in b"".join(before.values())
+    assert b"Secret draft" not in b"".join(before.values())
+    preview = serve(preview_site)
+    stream = EventStream(preview)
+    (preview_site.root / "content/posts/2026-01-01-hello.md").write_text(
+        "---\ntitle: Hello again\ndate: 2026-01-01\n---\nHi.\n"
+    )
+    stream.wait_for("reload")
+    stream.close()
+    code, out, err = preview.stop()
+    assert code == 0
+    assert preview_site.output_bytes() == before
+
+
+def test_edit_sends_reload_and_serves_the_new_page(preview_site, serve):
+    preview = serve(preview_site)
+    stream = EventStream(preview)
+    stream.wait_for("hello")
+    post = preview_site.root / "content/posts/2026-01-01-hello.md"
+    post.write_text("---\ntitle: Brand new title\ndate: 2026-01-01\n---\nHi.\n")
+    stream.wait_for("reload")
+    assert b"Brand new title" in request(preview, "/blog/hello/")[2]
+    stream.close()
+
+
+def test_css_only_change_swaps_the_stylesheet(preview_site, serve):
+    preview_site.write({"content/static/assets/extra.css": "body { color: black }\n"})
+    preview = serve(preview_site)
+    stream = EventStream(preview)
+    stream.wait_for("hello")
+    (preview_site.root / "content/static/assets/extra.css").write_text("body { color: red }\n")
+    stream.wait_for("css")
+    assert b"red" in request(preview, "/assets/extra.css")[2]
+    stream.close()
+
+
+def test_errors_are_sent_and_the_last_good_build_stays(preview_site, serve):
+    preview = serve(preview_site)
+    stream = EventStream(preview)
+    stream.wait_for("hello")
+    partner = preview_site.root / "content/partners/rosa.yaml"
+    partner.write_text("name: Rosa\ndisclosure: public\nprovides: [design]\n")
+    errors = stream.wait_for("errors")
+    assert any(e.startswith("content/partners/rosa.yaml:2: ") for e in errors["errors"])
+    status, _, body = request(preview, "/network/")
+    assert status == 200 and b"Rosa" in body, "the last good build is still served"
+    partner.write_text("name: Rosa\ndisclosure: credited\nprovides: [design]\n")
+    stream.wait_for("reload")
+    stream.close()
+    code, out, err = preview.stop()
+    assert code == 0
+    assert err.count("content/partners/rosa.yaml:2:") == 1, "each error printed once"
+    assert "Traceback" not in err
+
+
+def test_a_site_broken_from_the_start_shows_its_errors(preview_site, serve):
+    preview_site.write({"content/site.yaml": "base_url: [oops\n"})
+    preview = serve(preview_site)
+    status, _, body = request(preview, "/")
+    assert status == 503
+    assert b"content/site.yaml:1" in body
+    preview_site.write({"content/site.yaml": "base_url: https://example.com/\n"})
+    deadline = time.monotonic() + 20
+    while request(preview, "/")[0] != 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+def test_ctrl_c_stops_cleanly(preview_site, serve):
+    preview = serve(preview_site)
+    stream = EventStream(preview)
+    stream.wait_for("hello")
+    code, out, err = preview.stop()
+    stream.close()
+    assert code == 0
+    assert "preview stopped" in out
+    assert "Traceback" not in err
+
+
+def test_bind_elsewhere_warns(preview_site, serve):
+    preview = serve(preview_site, "--bind", "0.0.0.0")
+    assert request(preview, "/")[0] == 200
+    assert request(preview, "/", host="evil.example")[0] == 403
+    code, out, err = preview.stop()
+    assert "warning: serving on 0.0.0.0" in err
+
+
+def test_busy_port_is_reported_without_traceback(preview_site, serve):
+    preview = serve(preview_site)
+    result = preview_site.run("serve", "--port", str(preview.port))
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{preview.port}" in result.stderr
