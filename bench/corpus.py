@@ -282,7 +282,6 @@ class Writer:
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
-        self.choice = rng.choice
         self.random = rng.random
 
     def fill(self, tokens: list[Token], mark: str = "") -> str:
@@ -1120,7 +1119,8 @@ def main(argv: list[str] | None = None) -> int:
     except FileExistsError as error:
         print(f"corpus.py: {error}", file=sys.stderr)
         return 1
-    print(f"wrote {args.posts} posts in {args.format} format (seed {args.seed}) to {out}: {files} files")
+    posts = f"{args.posts} post" + ("" if args.posts == 1 else "s")
+    print(f"wrote {posts} in {args.format} format (seed {args.seed}) to {out}: {files} files")
     return 0
 
 

@@ -23,10 +23,10 @@ from .deploy import BaseUrlChoice
 from .errors import BuildFailed, Problem, Problems
 from .links import check_links
 from .load import RecordCache, load_site
-from .model import Site, build_model
-from .public import PublicSite, build_public_site, publishable_static_files
+from .model import ModelMemo, Site, build_model
+from .public import PublicMemo, PublicSite, build_public_site, publishable_static_files
 from .render import RenderMemo, RenderStats, TemplateKeys, make_environment, render_routes
-from .routes import RouteMap, plan_routes
+from .routes import RouteMap, RouteMemo, plan_routes
 from .theme import BUILTIN_THEME, static_dirs, template_dirs
 from .write import OutputRefused, refusal_reason, write_output
 
@@ -87,6 +87,9 @@ class BuildSession:
         self.options = options
         self._records = RecordCache() if remember else None
         self._memo = RenderMemo() if remember else None
+        self._model_memo = ModelMemo() if remember else None
+        self._public_memo = PublicMemo() if remember else None
+        self._route_memo = RouteMemo() if remember else None
         self._env: jinja2.Environment | None = None
         self._env_signature: tuple[object, ...] = ()
         self._template_keys: TemplateKeys | None = None
@@ -94,11 +97,12 @@ class BuildSession:
 
     def forget(self, paths: Iterable[Path]) -> None:
         """Files known to have changed (from a watcher): never reuse them."""
-        changed = [Path(p).resolve() for p in paths]
+        changed = [Path(p).absolute() for p in paths]
         if self._records is not None:
             self._records.forget(changed)
-        if any(p.suffix not in (".md", ".markdown", ".yaml", ".yml") for p in changed):
-            self._env = None  # maybe a template: recompile to be sure
+        themes = self.options.source.absolute() / "themes"
+        if any(p.is_relative_to(themes) for p in changed):
+            self._env = None  # a template may have changed: recompile to be sure
 
     def render(self, output_check: "OutputCheck | None" = None) -> RenderedSite:
         """Every stage but write; raises BuildFailed with all problems found.
@@ -114,13 +118,19 @@ class BuildSession:
         records = load_site(root, problems, self._records)
         if not (root / "content").is_dir():
             raise BuildFailed(problems)
-        site = build_model(records, problems, now.date(), options.base_url)
+        site = build_model(records, problems, now.date(), options.base_url, self._model_memo)
         if output_check is not None:
             output_check(site, problems)
         public = build_public_site(
-            site, now, include_drafts=options.drafts, include_future=options.future
+            site,
+            now,
+            include_drafts=options.drafts,
+            include_future=options.future,
+            memo=self._public_memo,
         )
-        routes = plan_routes(public, _static_sources(site, public, problems), problems)
+        routes = plan_routes(
+            public, _static_sources(site, public, problems), problems, self._route_memo
+        )
         env, keys = self._environment(template_dirs(root, site.config.theme), public.base_url)
         self.stats = RenderStats()
         memo = None if problems.has_errors() else self._memo

@@ -9,6 +9,7 @@ never show a traceback. Exit status: 0 success, 1 problems in the site,
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from pathlib import Path
@@ -212,6 +213,10 @@ COMMANDS = {"build": run_build, "check": run_check, "serve": run_serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # A build allocates hundreds of thousands of small, long-lived objects;
+    # with the default thresholds the cyclic collector keeps re-scanning them
+    # and costs up to half of a preview rebuild. Collect far less often.
+    gc.set_threshold(100_000, 50, 100)
     args = make_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

@@ -53,11 +53,11 @@ class Problems:
         if self._root is not None and p.is_absolute():
             # As given first: content/ may be a symlink to a folder elsewhere,
             # and the user knows it by the path inside the site.
-            for candidate, root in ((p, self._root), (p.resolve(), self._root.resolve())):
-                try:
-                    return candidate.relative_to(root).as_posix()
-                except ValueError:
-                    continue
+            if p.is_relative_to(self._root):
+                return p.relative_to(self._root).as_posix()
+            resolved, root = p.resolve(), self._root.resolve()
+            if resolved.is_relative_to(root):
+                return resolved.relative_to(root).as_posix()
         return p.as_posix()
 
     def error(self, path: Path | str, line: int, message: str) -> None:

@@ -11,6 +11,7 @@ key means; it only reads files.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -331,32 +332,34 @@ def load_markdown_file(path: Path, kind: str, problems: Problems) -> Record | No
     return Record(kind=kind, path=path, slug=slug, data=data, body=body, body_line=body_line)
 
 
-def _is_ignored(path: Path) -> bool:
+def _is_ignored_name(name: str) -> bool:
     """Editor droppings and hidden files are never content."""
-    name = path.name
     return name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".swx", ".tmp"))
 
 
 def _collection(
     folder: Path, suffixes: tuple[str, ...], problems: Problems
-) -> list[Path]:
+) -> list[str]:
     if not folder.is_dir():
         return []
-    found: list[Path] = []
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if any(_is_ignored(Path(part)) for part in relative.parts):
-            continue
-        if path.is_dir():
-            continue
-        if path.suffix.lower() in suffixes:
-            found.append(path)
-        else:
-            problems.warning(
-                path,
-                0,
-                f"ignored: only {' or '.join(suffixes)} files are read in {folder.name}/",
-            )
+    found: list[str] = []
+    # os.walk, not Path.rglob: a 5,000-post site is listed on every preview
+    # rebuild, and the pathlib version costs tens of milliseconds more.
+    for directory, subdirectories, files in os.walk(folder):
+        subdirectories[:] = [d for d in subdirectories if not _is_ignored_name(d)]
+        for name in files:
+            if _is_ignored_name(name):
+                continue
+            path = os.path.join(directory, name)
+            if os.path.splitext(name)[1].lower() in suffixes:
+                found.append(path)
+            else:
+                problems.warning(
+                    path,
+                    0,
+                    f"ignored: only {' or '.join(suffixes)} files are read in {folder.name}/",
+                )
+    found.sort()
     return found
 
 
@@ -372,20 +375,20 @@ class RecordCache:
     """
 
     def __init__(self) -> None:
-        self._entries: dict[tuple[Path, str], tuple[tuple[int, ...], Record | None, list[Problem]]] = {}
+        self._entries: dict[tuple[str, str], tuple[tuple[int, ...], Record | None, list[Problem]]] = {}
 
     def forget(self, paths: Iterable[Path]) -> None:
         """Drop these files' records whatever their stat says: file times are
         coarse, and an edit within one clock tick can keep size and mtime."""
-        gone = {Path(p) for p in paths}
+        gone = {str(p) for p in paths}
         for key in [k for k in self._entries if k[0] in gone]:
             del self._entries[key]
 
-    def load(self, path: Path, kind: str, read: _Reader, problems: Problems) -> Record | None:
+    def load(self, path: str, kind: str, read: _Reader, problems: Problems) -> Record | None:
         try:
-            stat = path.stat()
+            stat = os.stat(path)
         except OSError:
-            return read(path, kind, problems)
+            return read(Path(path), kind, problems)
         signature = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
         hit = self._entries.get((path, kind))
         if hit is not None and hit[0] == signature:
@@ -393,14 +396,14 @@ class RecordCache:
                 problems.add(problem)
             return hit[1]
         local = Problems(problems.root)
-        record = read(path, kind, local)
+        record = read(Path(path), kind, local)
         problems.extend(local)
         self._entries[(path, kind)] = (signature, record, local.items)
         return record
 
 
-def _uncached(path: Path, kind: str, read: _Reader, problems: Problems) -> Record | None:
-    return read(path, kind, problems)
+def _uncached(path: str, kind: str, read: _Reader, problems: Problems) -> Record | None:
+    return read(Path(path), kind, problems)
 
 
 def load_site(root: Path, problems: Problems, cache: RecordCache | None = None) -> Records:
@@ -421,18 +424,18 @@ def load_site(root: Path, problems: Problems, cache: RecordCache | None = None) 
         if path is None:
             problems.error(content / f"{name}.yaml", 0, "file is missing")
             continue
-        record = load(path, kind, load_yaml_file, problems)
+        record = load(str(path), kind, load_yaml_file, problems)
         if kind == "site":
             records.site = record
         else:
             records.business = record
 
-    for path in _collection(content / "partners", (".yaml", ".yml"), problems):
-        record = load(path, "partner", load_yaml_file, problems)
+    for name in _collection(content / "partners", (".yaml", ".yml"), problems):
+        record = load(name, "partner", load_yaml_file, problems)
         if record is not None:
             records.partners.append(record)
         else:
-            records.unreadable.setdefault("partner", []).append(path)
+            records.unreadable.setdefault("partner", []).append(Path(name))
 
     for folder, kind, target in (
         ("capabilities", "capability", records.capabilities),
@@ -440,20 +443,18 @@ def load_site(root: Path, problems: Problems, cache: RecordCache | None = None) 
         ("posts", "post", records.posts),
         ("pages", "page", records.pages),
     ):
-        for path in _collection(content / folder, (".md", ".markdown"), problems):
-            record = load(path, kind, load_markdown_file, problems)
+        for name in _collection(content / folder, (".md", ".markdown"), problems):
+            record = load(name, kind, load_markdown_file, problems)
             if record is not None:
                 target.append(record)
             else:
-                records.unreadable.setdefault(kind, []).append(path)
+                records.unreadable.setdefault(kind, []).append(Path(name))
 
     static = content / "static"
-    if static.is_dir():
-        for path in sorted(static.rglob("*")):
-            if path.is_file() and not any(
-                part.startswith(".") for part in path.relative_to(static).parts
-            ):
-                records.static_files.append(path)
+    for directory, subdirectories, files in os.walk(static):
+        subdirectories[:] = [d for d in subdirectories if not d.startswith(".")]
+        records.static_files.extend(Path(directory, n) for n in files if not n.startswith("."))
+    records.static_files.sort()
     return records
 
 

@@ -8,9 +8,10 @@ in: `<`, `>` and `&` are written as JSON unicode escapes.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from typing import Any, Sequence
+from typing import Any
 
 from markupsafe import Markup
 
@@ -131,11 +132,24 @@ def product_block(public: PublicSite, product: PublicProduct) -> Markup:
 
 
 def post_block(public: PublicSite, post: PublicPost) -> Markup:
+    business = public.business
+    return _post_block(public.base_url, business.name, business.logo, public.language, post)
+
+
+@functools.lru_cache(maxsize=16384)
+def _post_block(
+    base_url: str, name: str, logo: str | None, language: str, post: PublicPost
+) -> Markup:
+    # Cached: a preview rebuild of a large blog asks for every post's block,
+    # and only the edited post's inputs differ.
+    publisher = _drop_empty(
+        {"@type": "Organization", "name": name, "url": base_url, "logo": absolute(base_url, logo) if logo else None}
+    )
     author: dict[str, Any]
     if post.author:
         author = {"@type": "Person", "name": post.author}
     else:
-        author = organization(public)
+        author = publisher
     data = _drop_empty(
         {
             "@context": SCHEMA,
@@ -144,13 +158,13 @@ def post_block(public: PublicSite, post: PublicPost) -> Markup:
             "description": post.summary,
             "datePublished": _iso(post),
             "dateModified": _iso(post),
-            "url": absolute(public.base_url, post.url),
-            "mainEntityOfPage": absolute(public.base_url, post.url),
+            "url": absolute(base_url, post.url),
+            "mainEntityOfPage": absolute(base_url, post.url),
             "author": author,
-            "publisher": organization(public),
+            "publisher": publisher,
             "keywords": [t.name for t in post.tags],
             "articleSection": [c.name for c in post.categories],
-            "inLanguage": public.language,
+            "inLanguage": language,
         }
     )
     return json_ld(data)
@@ -160,13 +174,18 @@ def _iso(post: PublicPost) -> str:
     return post.date.isoformat().replace("+00:00", "Z")
 
 
-def breadcrumb_block(public: PublicSite, trail: Sequence[Link]) -> Markup:
+def breadcrumb_block(public: PublicSite, trail: tuple[Link, ...]) -> Markup:
+    return _breadcrumb_block(public.base_url, trail)
+
+
+@functools.lru_cache(maxsize=16384)
+def _breadcrumb_block(base_url: str, trail: tuple[Link, ...]) -> Markup:
     items = [
         {
             "@type": "ListItem",
             "position": index,
             "name": link.title,
-            "item": absolute(public.base_url, link.url),
+            "item": absolute(base_url, link.url),
         }
         for index, link in enumerate(trail, start=1)
     ]

@@ -15,11 +15,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Protocol, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from .deploy import BaseUrlChoice
-from .errors import Problems
+from .errors import Problem, Problems
 from .load import LineDict, LineList, Record, Records
 from .slugs import slugify
 
@@ -863,11 +863,43 @@ def _did_you_mean(slug: str, known: Mapping[str, Any]) -> str:
     return " (there are no files in content/capabilities/)"
 
 
+class ModelMemo:
+    """Posts and pages built from records that did not change, kept by a
+    long-running process. The record cache hands back the same Record object
+    for an unchanged file, so identity says "same input"."""
+
+    def __init__(self) -> None:
+        self._built: dict[int, tuple[Record, Any, list[Problem]]] = {}
+        self._used: dict[int, tuple[Record, Any, list[Problem]]] = {}
+
+    def build(self, record: Record, problems: Problems, make: Callable[[Record, Problems], T | None]) -> T | None:
+        hit = self._built.get(id(record))
+        if hit is not None and hit[0] is record:
+            for problem in hit[2]:
+                problems.add(problem)
+            self._used[id(record)] = hit
+            return hit[1]  # type: ignore[no-any-return]
+        local = Problems(problems.root)
+        item = make(record, local)
+        problems.extend(local)
+        self._used[id(record)] = (record, item, local.items)
+        return item
+
+    def finish(self) -> None:
+        """Keep only what this build used, so deleted files are let go."""
+        self._built, self._used = self._used, {}
+
+
+def _direct(record: Record, problems: Problems, make: Callable[[Record, Problems], T | None]) -> T | None:
+    return make(record, problems)
+
+
 def build_model(
     records: Records,
     problems: Problems,
     on: date,
     deploy_url: BaseUrlChoice = BaseUrlChoice(),
+    memo: ModelMemo | None = None,
 ) -> Site:
     """The site from every record that is valid; problems say what is not.
 
@@ -892,8 +924,11 @@ def build_model(
     products = tuple(
         pr for r in records.products if (pr := build_product(r, problems, product_refs))
     )
-    posts = tuple(po for r in records.posts if (po := build_post(r, problems)))
-    pages = tuple(pa for r in records.pages if (pa := build_page(r, problems)))
+    build = memo.build if memo is not None else _direct
+    posts = tuple(po for r in records.posts if (po := build(r, problems, build_post)))
+    pages = tuple(pa for r in records.pages if (pa := build(r, problems, build_page)))
+    if memo is not None:
+        memo.finish()
     partners = _unique_slugs("partner", partners, problems)
     capabilities = _unique_slugs("capability", capabilities, problems)
     products = _unique_slugs("product", products, problems)

@@ -12,15 +12,16 @@ the URL of each object (URLs are public facts) but writes nothing.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from .markup import first_paragraph, markdown_to_html, word_count
-from .model import Contact, Partner, Site, SocialLink
+from .model import Contact, Partner, Post, Site, SocialLink
 from .slugs import term_slug
 
 KIND_LABELS = {
@@ -282,6 +283,7 @@ def build_public_site(
     now: datetime,
     include_drafts: bool = False,
     include_future: bool = False,
+    memo: PublicMemo | None = None,
 ) -> PublicSite:
     """The public view of `site` at `now`."""
     network = site.network
@@ -346,15 +348,9 @@ def build_public_site(
         for p in products_sorted
     )
 
-    posts = _public_posts(site, now, include_drafts, include_future)
+    posts = _public_posts(site, now, include_drafts, include_future, memo)
     tags = _taxonomy("tags", "Tags", posts, lambda p: p.tags)
     categories = _taxonomy("categories", "Categories", posts, lambda p: p.categories)
-    posts = tuple(_with_term_links(p, tags, categories) for p in posts)
-    # Terms hold the final post objects (with their term links).
-    tags = _taxonomy("tags", "Tags", posts, lambda p: p.tags)
-    categories = _taxonomy(
-        "categories", "Categories", posts, lambda p: p.categories
-    )
 
     pages = tuple(
         sorted(
@@ -402,21 +398,121 @@ def build_public_site(
         category_index=categories.summary,
         has_posts=bool(posts),
     )
-    return _with_menu(public)
+    public = _with_menu(public)
+    return memo.keep_unchanged(public) if memo is not None else public
+
+
+_SITE_PARTS = (
+    "business",
+    "menu",
+    "pages",
+    "products",
+    "capabilities",
+    "partners",
+    "tag_index",
+    "category_index",
+    "tags",
+    "categories",
+)
+
+
+class PublicMemo:
+    """Public posts built from model posts that did not change, kept by a
+    long-running process so that unchanged posts stay the *same objects*:
+    pages showing them then compare equal at the cost of an identity check."""
+
+    def __init__(self) -> None:
+        self._built: dict[tuple[int, bool], tuple[object, ...]] = {}
+        self._used: dict[tuple[int, bool], tuple[object, ...]] = {}
+        self._site_parts: dict[str, object] = {}
+
+    def post(
+        self, post: Post, future: bool, links: tuple[object, ...], make: Callable[[], PublicPost]
+    ) -> PublicPost:
+        """`links` are the post's term links, themselves kept by a cache, so
+        identity checks suffice: no hashing of whole posts."""
+        key = (id(post), future)
+        hit = self._built.get(key)
+        if hit is None or hit[0] is not post or any(a is not b for a, b in zip(hit[1:-1], links)):
+            hit = (post, *links, make())
+        self._used[key] = hit
+        return hit[-1]  # type: ignore[return-value]
+
+    def finish(self) -> None:
+        self._built, self._used = self._used, {}
+
+    def keep_unchanged(self, public: "PublicSite") -> "PublicSite":
+        """The site with each part equal to the last build's replaced by that
+        very object: one comparison here saves one per page later."""
+        kept: dict[str, Any] = {}
+        for name in _SITE_PARTS:
+            value = getattr(public, name)
+            old = self._site_parts.get(name)
+            if old is not None and old is not value and old == value:
+                kept[name] = old
+            else:
+                self._site_parts[name] = value
+        return replace(public, **kept) if kept else public
+
+
+def _visible_posts(
+    site: Site, now: datetime, include_drafts: bool, include_future: bool
+) -> list[tuple[Post, bool]]:
+    visible = []
+    for post in site.posts:
+        future = post.date > now
+        if (post.draft and not include_drafts) or (future and not include_future):
+            continue
+        visible.append((post, future))
+    return visible
+
+
+def _canonical_names(names: Iterable[str]) -> dict[str, str]:
+    """Term slug -> its displayed name: the spelling used most often (ties:
+    the first in sorted order), so output does not depend on file order.
+    `C++` and `c++` are one term."""
+    best: dict[str, tuple[int, str]] = {}
+    for name, count in Counter(names).items():
+        slug = term_slug(name)
+        current = best.get(slug)
+        if current is None or (-count, name) < (-current[0], current[1]):
+            best[slug] = (count, name)
+    return {slug: name for slug, (_, name) in best.items()}
+
+
+def _term_links(taxonomy: str, names: tuple[str, ...], canonical: dict[str, str]) -> tuple[TermLink, ...]:
+    return _term_links_for(taxonomy, names, tuple(canonical[term_slug(n)] for n in names))
+
+
+@functools.lru_cache(maxsize=65536)
+def _term_links_for(taxonomy: str, names: tuple[str, ...], shown: tuple[str, ...]) -> tuple[TermLink, ...]:
+    canonical = {term_slug(n): s for n, s in zip(names, shown)}
+    links: dict[str, TermLink] = {}
+    for name in names:
+        slug = term_slug(name)
+        if slug not in links:
+            links[slug] = TermLink(taxonomy, canonical[slug], slug, f"/{taxonomy}/{slug}/")
+    return tuple(links.values())
 
 
 def _public_posts(
-    site: Site, now: datetime, include_drafts: bool, include_future: bool
+    site: Site,
+    now: datetime,
+    include_drafts: bool,
+    include_future: bool,
+    memo: PublicMemo | None,
 ) -> tuple[PublicPost, ...]:
+    visible = _visible_posts(site, now, include_drafts, include_future)
+    tag_names = _canonical_names(t for post, _ in visible for t in post.tags)
+    category_names = _canonical_names(c for post, _ in visible for c in post.categories)
     posts: list[PublicPost] = []
-    for post in site.posts:
-        future = post.date > now
-        if post.draft and not include_drafts:
-            continue
-        if future and not include_future:
-            continue
-        posts.append(
-            PublicPost(
+    for post, future in visible:
+        tags = _term_links("tags", post.tags, tag_names)
+        categories = _term_links("categories", post.categories, category_names)
+
+        def make(post: Post = post, future: bool = future, tags: tuple[TermLink, ...] = tags,
+                 categories: tuple[TermLink, ...] = categories) -> PublicPost:
+            return PublicPost(
                 slug=post.slug,
                 url=f"/blog/{post.slug}/",
                 title=post.title,
@@ -426,14 +522,18 @@ def _public_posts(
                 draft=post.draft,
                 future=future,
                 body=RichText(post.body),
-                tags=tuple(TermLink("tags", t, term_slug(t), "") for t in post.tags),
-                categories=tuple(
-                    TermLink("categories", c, term_slug(c), "") for c in post.categories
-                ),
+                tags=tags,
+                categories=categories,
                 reading_minutes=max(1, math.ceil(word_count(post.body) / WORDS_PER_MINUTE)),
                 source_path=post.source.path,
             )
-        )
+
+        if memo is None:
+            posts.append(make())
+        else:
+            posts.append(memo.post(post, future, (tags, categories), make))
+    if memo is not None:
+        memo.finish()
     posts.sort(key=lambda p: (p.date, p.slug), reverse=True)
     return tuple(posts)
 
@@ -442,54 +542,21 @@ def _taxonomy(
     name: str,
     title: str,
     posts: tuple[PublicPost, ...],
-    names_of: Callable[[PublicPost], Iterable[TermLink | str]],
+    links_of: Callable[[PublicPost], tuple[TermLink, ...]],
 ) -> Taxonomy:
-    """Group posts by term slug; `C++` and `c++` are one term.
-
-    The displayed name is the spelling used most often (ties: the first in
-    sorted order), so output does not depend on file order.
-    """
-    spellings: dict[str, Counter[str]] = {}
+    """The terms of one taxonomy, each with its posts (newest first)."""
     members: dict[str, list[PublicPost]] = {}
+    names: dict[str, str] = {}
     for post in posts:
-        seen: set[str] = set()
-        for raw in names_of(post):
-            term_name = raw.name if isinstance(raw, TermLink) else str(raw)
-            slug = term_slug(term_name)
-            spellings.setdefault(slug, Counter())[term_name] += 1
-            if slug not in seen:
-                members.setdefault(slug, []).append(post)
-                seen.add(slug)
-    terms = []
-    for slug, counter in spellings.items():
-        best = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-        terms.append(
-            Term(
-                taxonomy=name,
-                name=best,
-                slug=slug,
-                url=f"/{name}/{slug}/",
-                posts=tuple(members[slug]),
-            )
-        )
+        for link in links_of(post):
+            members.setdefault(link.slug, []).append(post)
+            names[link.slug] = link.name
+    terms = [
+        Term(taxonomy=name, name=names[slug], slug=slug, url=f"/{name}/{slug}/", posts=tuple(found))
+        for slug, found in members.items()
+    ]
     terms.sort(key=lambda t: (t.name.casefold(), t.slug))
     return Taxonomy(name=name, title=title, url=f"/{name}/", terms=tuple(terms))
-
-
-def _with_term_links(post: PublicPost, tags: Taxonomy, categories: Taxonomy) -> PublicPost:
-    def links(taxonomy: Taxonomy, names: tuple[TermLink, ...]) -> tuple[TermLink, ...]:
-        by_slug = {t.slug: t for t in taxonomy.terms}
-        result: dict[str, TermLink] = {}
-        for link in names:
-            term = by_slug[link.slug]
-            result.setdefault(term.slug, TermLink(taxonomy.name, term.name, term.slug, term.url))
-        return tuple(result.values())
-
-    return replace(
-        post,
-        tags=links(tags, post.tags),
-        categories=links(categories, post.categories),
-    )
 
 
 def _with_menu(public: PublicSite) -> PublicSite:

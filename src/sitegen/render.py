@@ -158,6 +158,9 @@ class _MemoEntry:
     data: bytes
 
 
+_MISSING = object()
+
+
 class RenderMemo:
     """What each page was rendered from, kept between builds of one process."""
 
@@ -169,11 +172,18 @@ class RenderMemo:
         if entry is None or entry.template_key != template_key:
             return None
         site = route.context.get("site")
-        own = {k: v for k, v in route.context.items() if k != "site"}
-        if own != entry.context:
+        context = route.context
+        previous = entry.context
+        if len(context) != len(previous) + 1:
             return None
+        for name, value in previous.items():
+            # Identity first: unchanged objects are kept by the session's memos.
+            current = context.get(name, _MISSING)
+            if current is not value and current != value:
+                return None
         for name, value in entry.site_reads.items():
-            if getattr(site, name) != value:
+            current = getattr(site, name)
+            if current is not value and current != value:
                 return None
         return entry.data
 

@@ -9,11 +9,12 @@ path outside the output folder. Rendering and writing happen later.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from markupsafe import Markup
 
@@ -77,6 +78,14 @@ class RouteMap:
     static: tuple[StaticFile, ...]
 
 
+@functools.lru_cache(maxsize=65536)
+def _ancestors(output: str) -> tuple[str, ...]:
+    """`a/b/index.html` -> (`a/b`, `a`)."""
+    pieces = output.split("/")
+    return tuple("/".join(pieces[:n]) for n in range(len(pieces) - 1, 0, -1))
+
+
+@functools.lru_cache(maxsize=65536)
 def output_path_for(url: str) -> str:
     """`/products/soup/` -> `products/soup/index.html`; `/feed.xml` stays a file."""
     if url.endswith("/"):
@@ -88,10 +97,41 @@ def absolute_url(base_url: str, url: str) -> str:
     return base_url.rstrip("/") + "/" + url.lstrip("/")
 
 
+class RouteMemo:
+    """Page metadata kept between the builds of a long-running process.
+
+    Valid while the site-wide facts metadata uses (base URL, language, the
+    business) are unchanged; per page, while the object it was made from is
+    the very same object (the public view's memo keeps unchanged posts so).
+    """
+
+    def __init__(self) -> None:
+        self._site_key: tuple[object, ...] = ()
+        self._metas: dict[str, tuple[object, PageMeta]] = {}
+        self._used: dict[str, tuple[object, PageMeta]] = {}
+
+    def start(self, public: PublicSite) -> None:
+        key = (public.base_url, public.language, public.title, public.business)
+        if key != self._site_key:
+            self._site_key = key
+            self._metas = {}
+
+    def meta(self, url: str, made_from: object, make: Callable[[], PageMeta]) -> PageMeta:
+        hit = self._metas.get(url)
+        if hit is None or (hit[0] is not made_from and hit[0] != made_from):
+            hit = (made_from, make())
+        self._used[url] = hit
+        return hit[1]
+
+    def finish(self) -> None:
+        self._metas, self._used = self._used, {}
+
+
 @dataclass
 class _Planner:
     public: PublicSite
     problems: Problems
+    memo: RouteMemo | None = None
     pages: list[Route] = field(default_factory=list)
     claimed: dict[str, str] = field(default_factory=dict)
     folders: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -108,7 +148,7 @@ class _Planner:
         # A file and a folder cannot have one name: `blog` (a static file)
         # and `blog/index.html` (the blog) would collide when written.
         folder_user = self.folders.get(output)
-        ancestors = [str(p) for p in PurePosixPath(output).parents if str(p) != "."]
+        ancestors = _ancestors(output)
         blocking = next((a for a in ancestors if a in self.claimed), None)
         if folder_user is not None or blocking is not None:
             if folder_user is not None:
@@ -138,37 +178,73 @@ class _Planner:
         description: str | None,
         section: str,
         trail: tuple[Link, ...] = (),
-        json_ld: tuple[Markup, ...] = (),
+        json_ld: tuple[Markup, ...] | Callable[[], tuple[Markup, ...]] = (),
         og_type: str = "website",
         image: str | None = None,
+        made_from: object = None,
         **extra: Any,
     ) -> None:
+        """Plan one page. `made_from` names the object the page's metadata
+        derives from (besides site-wide facts and the arguments here), so a
+        preview rebuild can reuse the metadata while it is unchanged; then
+        `json_ld` may be a function, called only when it is needed."""
         output = output_path_for(url)
         line = 1 if source.startswith("content/") else 0
         if not self.claim(output, source, url, line):
             return
+
+        def make() -> PageMeta:
+            blocks = json_ld() if callable(json_ld) else json_ld
+            return self._meta(url, title, description, section, trail, blocks, og_type, image)
+
+        if self.memo is not None:
+            key: tuple[object, ...] = (made_from, title, description, section, trail, og_type, image)
+            if not callable(json_ld):
+                key += (json_ld,)
+            meta = self.memo.meta(url, key, make)
+        else:
+            meta = make()
+        context = {"site": self.public, "meta": meta, **extra}
+        self.pages.append(Route(url, output, template, context, source))
+
+    def _meta(
+        self,
+        url: str,
+        title: str,
+        description: str | None,
+        section: str,
+        trail: tuple[Link, ...],
+        json_ld: tuple[Markup, ...],
+        og_type: str,
+        image: str | None,
+    ) -> PageMeta:
         public = self.public
         breadcrumbs = (Link("Home", "/"), *trail, Link(title, url)) if trail else ()
         if breadcrumbs:
             json_ld = (*json_ld, metadata.breadcrumb_block(public, breadcrumbs))
         image = image or public.business.logo
-        meta = PageMeta(
-            url=url,
-            title=title,
-            description=" ".join((description or self._default_description()).split()),
-            section=section,
-            canonical=absolute_url(public.base_url, url),
-            og_type=og_type,
-            image=metadata.absolute(public.base_url, image) if image else None,
-            breadcrumbs=breadcrumbs,
-            json_ld=json_ld,
+        return _page_meta(
+            url,
+            title,
+            " ".join((description or self._default_description()).split()),
+            section,
+            absolute_url(public.base_url, url),
+            og_type,
+            metadata.absolute(public.base_url, image) if image else None,
+            breadcrumbs,
+            json_ld,
         )
-        context = {"site": self.public, "meta": meta, **extra}
-        self.pages.append(Route(url, output, template, context, source))
 
     def _default_description(self) -> str:
         business = self.public.business
         return business.summary or business.tagline or self.public.title
+
+
+@functools.lru_cache(maxsize=65536)
+def _page_meta(*fields: Any) -> PageMeta:
+    """The same PageMeta object for the same fields, build after build, so a
+    preview rebuild recognises an unchanged page by identity."""
+    return PageMeta(*fields)
 
 
 def _path_of(source: str) -> str:
@@ -180,6 +256,7 @@ def plan_routes(
     public: PublicSite,
     static_sources: list[tuple[Path, str, str]],
     problems: Problems,
+    memo: RouteMemo | None = None,
 ) -> RouteMap:
     """Every page and static file of the site.
 
@@ -187,7 +264,9 @@ def plan_routes(
     order of precedence: the first source of a path wins (content/static/
     overrides the theme's static/).
     """
-    planner = _Planner(public, problems)
+    planner = _Planner(public, problems, memo)
+    if memo is not None:
+        memo.start(public)
     business = public.business
     planner.add(
         "/", "home.html", "the home page (built-in)", public.title, business.summary, "home",
@@ -243,7 +322,7 @@ def plan_routes(
     )
     planner.add("/robots.txt", "robots.txt", "robots.txt (built-in)", "robots.txt", None, "robots")
     entries = tuple(
-        SitemapEntry(route.context["meta"].canonical, _lastmod(route))
+        _sitemap_entry(route.context["meta"].canonical, _lastmod(route))
         for route in planner.pages
         if route.output.endswith(".html") and route.url != "/404.html"
     )
@@ -263,36 +342,31 @@ def plan_routes(
         line = 1 if origin.startswith(("content/", "themes/")) else 0
         if planner.claim(output, origin, url, line):
             static.append(StaticFile(url, output, source, origin))
+    if memo is not None:
+        memo.finish()
     return RouteMap(tuple(planner.pages), tuple(static))
 
 
 def _plan_blog(planner: _Planner, public: PublicSite, blog_link: Link) -> None:
     posts = public.posts
-    per_page = public.posts_per_page
-    total = max(1, math.ceil(len(posts) / per_page))
-    urls = tuple("/blog/" if n == 1 else f"/blog/page/{n}/" for n in range(1, total + 1))
-    for number in range(1, total + 1):
-        chunk = posts[(number - 1) * per_page : number * per_page]
-        pagination = Pagination(
-            number=number,
-            total=total,
-            prev_url=urls[number - 2] if number > 1 else None,
-            next_url=urls[number] if number < total else None,
-            page_urls=urls,
-        )
-        title = "Blog" if number == 1 else f"Blog, page {number}"
+    for chunk, pagination in _paginate(posts, public.posts_per_page, "/blog/"):
+        title = "Blog" if pagination.number == 1 else f"Blog, page {pagination.number}"
         planner.add(
-            urls[number - 1], "blog.html", "the blog index (built-in)", title, None, "blog",
-            posts=chunk, pagination=pagination,
+            pagination.page_urls[pagination.number - 1], "blog.html", "the blog index (built-in)",
+            title, None, "blog", posts=chunk, pagination=pagination,
         )
     for index, post in enumerate(posts):
         newer = posts[index - 1] if index > 0 else None
         older = posts[index + 1] if index + 1 < len(posts) else None
         planner.add(
             post.url, "post.html", post.source_path, post.title, post.summary, "blog",
-            trail=(blog_link,), json_ld=(metadata.post_block(public, post),), og_type="article",
-            post=post, newer_post=newer, older_post=older,
+            trail=(blog_link,), json_ld=functools.partial(_post_blocks, public, post),
+            og_type="article", made_from=post, post=post, newer_post=newer, older_post=older,
         )
+
+
+def _post_blocks(public: PublicSite, post: PublicPost) -> tuple[Markup, ...]:
+    return (metadata.post_block(public, post),)
 
 
 def _plan_taxonomy(planner: _Planner, taxonomy: Taxonomy, blog_link: Link) -> None:
@@ -306,11 +380,41 @@ def _plan_taxonomy(planner: _Planner, taxonomy: Taxonomy, blog_link: Link) -> No
     summary = taxonomy.summary
     for term in taxonomy.terms:
         singular = "Tag" if taxonomy.name == "tags" else "Category"
-        planner.add(
-            term.url, "term.html", f"the {taxonomy.name} page for '{term.name}' (built-in)",
-            f"{singular}: {term.name}", None, "blog", trail=(blog_link, taxonomy_link),
-            taxonomy=summary, term=term, posts=term.posts,
+        term_summary = next(t for t in summary.terms if t.slug == term.slug)
+        for chunk, pagination in _paginate(term.posts, planner.public.posts_per_page, term.url):
+            title = f"{singular}: {term.name}"
+            if pagination.number > 1:
+                title += f", page {pagination.number}"
+            planner.add(
+                pagination.page_urls[pagination.number - 1], "term.html",
+                f"the {taxonomy.name} page for '{term.name}' (built-in)", title, None, "blog",
+                trail=(blog_link, taxonomy_link), taxonomy=summary, term=term_summary,
+                posts=chunk, pagination=pagination,
+            )
+
+
+def _paginate(
+    posts: tuple[PublicPost, ...], per_page: int, first_url: str
+) -> list[tuple[tuple[PublicPost, ...], Pagination]]:
+    """Pages of `per_page` posts: `first_url`, then `first_url`page/2/ ..."""
+    total = max(1, math.ceil(len(posts) / per_page))
+    urls = tuple(first_url if n == 1 else f"{first_url}page/{n}/" for n in range(1, total + 1))
+    pages = []
+    for number in range(1, total + 1):
+        pagination = Pagination(
+            number=number,
+            total=total,
+            prev_url=urls[number - 2] if number > 1 else None,
+            next_url=urls[number] if number < total else None,
+            page_urls=urls,
         )
+        pages.append((posts[(number - 1) * per_page : number * per_page], pagination))
+    return pages
+
+
+@functools.lru_cache(maxsize=65536)
+def _sitemap_entry(url: str, lastmod: str | None) -> SitemapEntry:
+    return SitemapEntry(url, lastmod)
 
 
 def _lastmod(route: Route) -> str | None:
@@ -320,6 +424,7 @@ def _lastmod(route: Route) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=65536)
 def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 

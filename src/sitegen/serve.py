@@ -35,7 +35,7 @@ PREFIX = "/__sitegen__/"
 EVENTS_PATH = PREFIX + "events"
 SCRIPT_PATH = PREFIX + "live.js"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-DEBOUNCE_SECONDS = 0.03
+DEBOUNCE_SECONDS = 0.008
 KEEPALIVE_SECONDS = 15.0
 
 CONTENT_TYPES = {
@@ -347,13 +347,15 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
                 self._write_event("errors", {"epoch": preview.epoch, "errors": list(pending_errors)})
             while True:
                 with preview.changed:
+                    # A page from an earlier server run may claim a later epoch:
+                    # any difference means the page is not the current build.
                     preview.changed.wait_for(
-                        lambda: preview.epoch > seen or preview.stopping, timeout=KEEPALIVE_SECONDS
+                        lambda: preview.epoch != seen or preview.stopping, timeout=KEEPALIVE_SECONDS
                     )
                     if preview.stopping:
                         return
                     epoch, event, errors = preview.epoch, preview.event, preview.errors
-                if epoch <= seen:
+                if epoch == seen:
                     self.wfile.write(b": keep-alive\n\n")
                     self.wfile.flush()
                     continue

@@ -7,6 +7,7 @@ output folder, whatever a file name or a tag says.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -16,6 +17,7 @@ _SPOKEN = {"+": "plus", "&": "and", "#": "sharp"}
 _SPOKEN_SYMBOL = re.compile(r"\+|&|(?<=[A-Za-z])#")
 
 
+@functools.lru_cache(maxsize=65536)
 def slugify(text: str) -> str:
     """`Ünïcödé voyage` -> `unicode-voyage`; `../../x` -> `x`; `C++` -> `c-plus-plus`.
 
@@ -34,6 +36,7 @@ def slugify(text: str) -> str:
     return _NOT_SLUG.sub("-", lowered).strip("-")
 
 
+@functools.lru_cache(maxsize=65536)
 def term_slug(name: str) -> str:
     """A slug for a tag or category that is never empty.
 
