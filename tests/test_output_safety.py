@@ -20,10 +20,13 @@ SITE_YAML = "content/site.yaml"
 
 
 def snapshot(folder: Path, skip: Path | None = None) -> dict[str, bytes | str]:
-    """Every file (its bytes), folder and symlink under `folder`, except `skip`."""
+    """Every file (its bytes), folder and symlink under `folder`, except `skip`
+    and the build cache (.sitegen-cache/, which a successful build may write)."""
     found: dict[str, bytes | str] = {}
     for path in sorted(folder.rglob("*")):
         if skip is not None and (path == skip or path.is_relative_to(skip)):
+            continue
+        if ".sitegen-cache" in path.relative_to(folder).parts:
             continue
         key = path.relative_to(folder).as_posix()
         if path.is_symlink():

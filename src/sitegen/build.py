@@ -25,7 +25,17 @@ from .links import check_links
 from .load import RecordCache, load_site
 from .model import ModelMemo, Site, build_model
 from .public import PublicMemo, PublicSite, build_public_site, publishable_static_files
-from .render import RenderMemo, RenderStats, TemplateKeys, make_environment, render_routes
+from . import markup
+from .cache import MarkdownStore, TemplateBytecodeCache, cache_folder
+from .render import (
+    RenderMemo,
+    RenderStats,
+    TemplateKeys,
+    default_jobs,
+    make_environment,
+    render_routes,
+    render_routes_parallel,
+)
 from .routes import RouteMap, RouteMemo, plan_routes
 from .theme import BUILTIN_THEME, static_dirs, template_dirs
 from .write import OutputRefused, refusal_reason, write_output
@@ -39,6 +49,9 @@ class BuildOptions:
     future: bool = False
     now: datetime | None = None
     base_url: BaseUrlChoice = BaseUrlChoice()
+    cache: bool = True
+    jobs: int = 0  # processes for rendering; 0 = one per core
+    strict: bool = False  # warnings fail the build
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,20 @@ class RenderedSite:
     routes: RouteMap
     files: dict[str, bytes]
     warnings: list[Problem]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class _StageClock:
+    """Seconds spent in each stage, for `build --verbose`."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self._last
+        self._last = now
 
 
 @dataclass(frozen=True)
@@ -57,6 +84,7 @@ class BuildResult:
     static_files: int
     warnings: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def build_moment(options: BuildOptions) -> datetime:
@@ -90,10 +118,14 @@ class BuildSession:
         self._model_memo = ModelMemo() if remember else None
         self._public_memo = PublicMemo() if remember else None
         self._route_memo = RouteMemo() if remember else None
+        self._bytecode: TemplateBytecodeCache | None = None
         self._env: jinja2.Environment | None = None
         self._env_signature: tuple[object, ...] = ()
         self._template_keys: TemplateKeys | None = None
         self.stats = RenderStats()
+        self.timings: dict[str, float] = {}
+        # Called with (pages done, pages in all) while rendering a full build.
+        self.progress: Callable[[int, int], None] | None = None
 
     def forget(self, paths: Iterable[Path]) -> None:
         """Files known to have changed (from a watcher): never reuse them."""
@@ -115,12 +147,16 @@ class BuildSession:
         root = options.source.resolve()
         problems = Problems(root)
         now = build_moment(options)
+        clock = _StageClock()
+        self.timings = clock.seconds
         records = load_site(root, problems, self._records)
+        clock.lap("load")
         if not (root / "content").is_dir():
             raise BuildFailed(problems)
         site = build_model(records, problems, now.date(), options.base_url, self._model_memo)
         if output_check is not None:
             output_check(site, problems)
+        clock.lap("model")
         public = build_public_site(
             site,
             now,
@@ -128,24 +164,46 @@ class BuildSession:
             include_future=options.future,
             memo=self._public_memo,
         )
+        clock.lap("public view")
         routes = plan_routes(
             public, _static_sources(site, public, problems), problems, self._route_memo
         )
-        env, keys = self._environment(template_dirs(root, site.config.theme), public.base_url)
+        clock.lap("routes")
+        store = MarkdownStore(cache_folder(root)) if options.cache else None
+        if store is not None:
+            markup.use_cache(store.load())
+        if options.cache and self._bytecode is None:
+            self._bytecode = TemplateBytecodeCache(cache_folder(root))
+        env, keys = self._environment(
+            template_dirs(root, site.config.theme), public.base_url, self._bytecode
+        )
         self.stats = RenderStats()
         memo = None if problems.has_errors() else self._memo
-        files = render_routes(routes.pages, env, problems, memo, keys, self.stats)
+        if memo is None and self._memo is None:
+            # A one-off build: spread pages over processes.
+            files = render_routes_parallel(
+                routes.pages, env, problems, options.jobs or default_jobs(), self.progress
+            )
+            self.stats = RenderStats(rendered=len(files))
+        else:
+            files = render_routes(routes.pages, env, problems, memo, keys, self.stats)
+        clock.lap("render")
         if problems.has_errors():
             raise BuildFailed(problems)
-        return RenderedSite(site, public, routes, files, problems.warnings)
+        # Only a build that succeeded leaves anything in the cache.
+        if store is not None:
+            store.save(markup.take_converted())
+        if self._bytecode is not None:
+            self._bytecode.flush()
+        return RenderedSite(site, public, routes, files, problems.warnings, dict(clock.seconds))
 
     def _environment(
-        self, folders: list[Path], base_url: str
+        self, folders: list[Path], base_url: str, bytecode: jinja2.BytecodeCache | None
     ) -> tuple[jinja2.Environment, TemplateKeys]:
         """The Jinja environment, rebuilt only when a template file changed."""
         signature = (base_url, *folders, *_folder_signature(folders))
         if self._env is None or self._template_keys is None or signature != self._env_signature:
-            self._env = make_environment(folders, base_url)
+            self._env = make_environment(folders, base_url, bytecode)
             self._template_keys = TemplateKeys(self._env)
             self._env_signature = signature
         return self._env, self._template_keys
@@ -205,10 +263,21 @@ def _output_check(options: BuildOptions) -> OutputCheck:
     return check
 
 
-def build_site(options: BuildOptions) -> BuildResult:
-    """Render the whole site, then write it atomically; raises BuildFailed."""
+def build_site(
+    options: BuildOptions, progress: Callable[[int, int], None] | None = None
+) -> BuildResult:
+    """Render the whole site, then write it atomically; raises BuildFailed.
+
+    `progress` is called with (pages rendered, pages in all) now and then."""
     started = time.perf_counter()
-    rendered = BuildSession(options, remember=False).render(_output_check(options))
+    session = BuildSession(options, remember=False)
+    session.progress = progress
+    rendered = session.render(_output_check(options))
+    if options.strict and rendered.warnings:
+        strict = Problems(rendered.site.root)
+        for warning in rendered.warnings:
+            strict.error(warning.path, warning.line, f"{warning.message} (a warning; --strict fails on it)")
+        raise BuildFailed(strict)
     site = rendered.site
     output = output_folder(options, site)
     problems = Problems(site.root)
@@ -221,12 +290,15 @@ def build_site(options: BuildOptions) -> BuildResult:
     except OSError as exc:
         problems.error(output, 0, f"cannot write the output: {exc.strerror or exc}")
         raise BuildFailed(problems) from None
+    written = time.perf_counter()
+    timings = {**rendered.timings, "write": written - started - sum(rendered.timings.values())}
     return BuildResult(
         output=output,
         pages=len(rendered.files),
         static_files=len(copies),
         warnings=rendered.warnings,
-        seconds=time.perf_counter() - started,
+        seconds=written - started,
+        timings=timings,
     )
 
 

@@ -7,6 +7,7 @@ several pages (a post on its page and in the feed) is converted once.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 
 import markdown
@@ -33,13 +34,53 @@ def _markdown() -> markdown.Markdown:
     return _converter
 
 
+# HTML by source hash from the persistent cache (see cache.py), and what this
+# process converted since, for the build to save. Kept here so that worker
+# processes forked for a parallel build inherit what was loaded.
+_cached: dict[str, str] = {}
+_converted: dict[str, str] = {}
+_remember = False
+
+
+def use_cache(entries: dict[str, str]) -> None:
+    """Start answering from `entries` and remembering new conversions."""
+    global _remember
+    _cached.update(entries)
+    _remember = True
+
+
+def take_converted() -> dict[str, str]:
+    """New conversions since the last call (source hash -> HTML)."""
+    fresh = dict(_converted)
+    _converted.clear()
+    return fresh
+
+
+def remember_converted(entries: dict[str, str]) -> None:
+    """Conversions made in worker processes, to be saved with ours."""
+    if _remember:
+        _converted.update(entries)
+
+
+def source_hash(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
 @functools.lru_cache(maxsize=8192)
 def markdown_to_html(source: str) -> str:
+    key = source_hash(source) if _remember else ""
+    if key:
+        found = _cached.get(key)
+        if found is not None:
+            return found
     converter = _markdown()
     try:
-        return converter.convert(source)
+        html = converter.convert(source)
     finally:
         converter.reset()
+    if key:
+        _converted[key] = html
+    return html
 
 
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|!?\[([^\]]*)\]\[[^\]]*\]")

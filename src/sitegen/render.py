@@ -10,16 +10,19 @@ Rendering a page is a pure function of its route; this module never writes.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
 import traceback
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 import jinja2
 import jinja2.meta as jinja2_meta
 
-from .errors import Problems
+from . import markup
+from .errors import Problem, Problems
 from .routes import Route, absolute_url
 
 MONTHS = (
@@ -50,7 +53,11 @@ def isoformat(value: date | datetime) -> str:
     return value.isoformat()
 
 
-def make_environment(template_dirs: Iterable[Path], base_url: str) -> jinja2.Environment:
+def make_environment(
+    template_dirs: Iterable[Path],
+    base_url: str,
+    bytecode_cache: jinja2.BytecodeCache | None = None,
+) -> jinja2.Environment:
     loader = jinja2.ChoiceLoader(
         [jinja2.FileSystemLoader(str(d)) for d in template_dirs]
     )
@@ -62,6 +69,7 @@ def make_environment(template_dirs: Iterable[Path], base_url: str) -> jinja2.Env
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
+        bytecode_cache=bytecode_cache,
     )
     env.filters["absolute"] = lambda url: absolute_url(base_url, str(url))
     env.filters["date_format"] = date_format
@@ -281,3 +289,77 @@ def render_routes(
     if memo is not None:
         memo.forget_missing(set(rendered))
     return rendered
+
+
+# --------------------------------------------------------------------------
+# Parallel rendering for full builds
+
+# What forked workers render from. Set just before the pool starts; the
+# workers inherit it (fork), so routes and the environment are never pickled.
+_WORK: tuple[list[Route], jinja2.Environment, Path | None] | None = None
+PARALLEL_MIN_PAGES = 200
+_CHUNK = 24
+
+
+def _render_chunk(indices: list[int]) -> tuple[list[tuple[int, bytes]], list[Problem], dict[str, str]]:
+    assert _WORK is not None
+    routes, env, root = _WORK
+    problems = Problems(root)
+    renderer = Renderer(env, problems)
+    done = []
+    for index in indices:
+        data = renderer.render(routes[index])
+        if data is not None:
+            done.append((index, data))
+    return done, problems.items, markup.take_converted()
+
+
+def default_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def render_routes_parallel(
+    routes: Sequence[Route],
+    env: jinja2.Environment,
+    problems: Problems,
+    jobs: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, bytes]:
+    """Like `render_routes` (without a memo), spread over `jobs` processes.
+
+    Pages are pure functions of their routes, so rendering them in any order
+    in any process gives the same bytes; the result is assembled in route
+    order. Falls back to one process for small sites or where fork is not
+    available, since starting workers costs more than it saves there.
+    """
+    global _WORK
+    routes = list(routes)
+    if jobs <= 1 or len(routes) < PARALLEL_MIN_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+        return render_routes(routes, env, problems)
+    for name in sorted({r.template for r in routes}):
+        try:
+            env.get_template(name)  # compile once, before forking
+        except jinja2.TemplateError:
+            pass  # reported when a worker renders it
+    chunks = [list(range(start, min(start + _CHUNK, len(routes)))) for start in range(0, len(routes), _CHUNK)]
+    results: dict[int, bytes] = {}
+    found: list[Problem] = []
+    _WORK = (routes, env, problems.root)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            for done, chunk_problems, converted in pool.imap_unordered(_render_chunk, chunks):
+                results.update(done)
+                found.extend(chunk_problems)
+                markup.remember_converted(converted)
+                if progress is not None:
+                    progress(len(results), len(routes))
+    finally:
+        _WORK = None
+    # Workers each report a broken template once; say it once in all.
+    seen: set[tuple[str, int, str]] = set()
+    for problem in sorted(found):
+        key = (problem.path, problem.line, problem.message.split(" (while rendering ")[0].split(" (needed for ")[0])
+        if key not in seen:
+            seen.add(key)
+            problems.add(problem)
+    return {routes[i].output: results[i] for i in sorted(results)}
