@@ -66,6 +66,8 @@ class SiteConfig:
     output_dir: str
     output_dir_line: int
     source: Source
+    # 'netlify', 'none' or the absolute http(s) URL forms post to.
+    forms: str = "netlify"
 
 
 @dataclass(frozen=True)
@@ -455,7 +457,8 @@ def parse_moment(text: str) -> datetime | None:
 # Building each kind
 
 
-_SITE_KEYS = ("base_url", "title", "language", "theme", "posts_per_page", "output_dir")
+_SITE_KEYS = ("base_url", "title", "language", "theme", "posts_per_page", "output_dir", "forms")
+FORM_MODES = ("netlify", "none")
 _BUSINESS_KEYS = (
     "name",
     "tagline",
@@ -544,7 +547,24 @@ def build_config(
         output_dir=output_dir,
         output_dir_line=f.line("output_dir"),
         source=_source(record, problems),
+        forms=_forms_setting(f),
     )
+
+
+def _forms_setting(f: Fields) -> str:
+    """`forms`: 'netlify' (the default), 'none', or an absolute http(s) URL
+    that forms post to (another host's form service)."""
+    value = f.text("forms")
+    if value is None or value in FORM_MODES:
+        return value or "netlify"
+    if urlsplit(value).scheme.lower() in ("http", "https") and url_problem(value, absolute=True) is None:
+        return value
+    f.error(
+        "forms",
+        "'forms' must be 'netlify', 'none' or a full http(s) URL for the form action "
+        f"like https://formspree.io/f/abc, got '{value}'",
+    )
+    return "netlify"
 
 
 def _choose_base_url(f: Fields, deploy_url: BaseUrlChoice, problems: Problems) -> str | None:

@@ -212,6 +212,40 @@ class TaxonomySummary:
     terms: tuple[TermSummary, ...]
 
 
+THANKS_URL = "/thanks/"
+
+
+@dataclass(frozen=True)
+class FormSettings:
+    """Where the theme's quote and contact forms send their answers.
+
+    `kind` is 'netlify' (Netlify Forms: the form posts to the thank-you page
+    and Netlify records it), 'action' (a plain POST to `action`, another
+    host's form service) or 'none' (no forms, no thank-you page).
+    """
+
+    kind: str = "netlify"
+    action: str | None = THANKS_URL
+    thanks_url: str | None = THANKS_URL
+
+    @property
+    def enabled(self) -> bool:
+        return self.kind != "none"
+
+    @property
+    def netlify(self) -> bool:
+        return self.kind == "netlify"
+
+
+def form_settings(setting: str) -> FormSettings:
+    """The public form settings for site.yaml's `forms` value."""
+    if setting == "none":
+        return FormSettings("none", None, None)
+    if setting == "netlify":
+        return FormSettings("netlify", THANKS_URL, THANKS_URL)
+    return FormSettings("action", setting, THANKS_URL)
+
+
 @dataclass(frozen=True)
 class MenuItem:
     title: str
@@ -238,6 +272,7 @@ class PublicSite:
     category_index: TaxonomySummary
     has_posts: bool
     menu: tuple[MenuItem, ...] = field(default=())
+    forms: FormSettings = field(default=FormSettings())
 
     @property
     def featured_products(self) -> tuple[PublicProduct, ...]:
@@ -397,6 +432,7 @@ def build_public_site(
         tag_index=tags.summary,
         category_index=categories.summary,
         has_posts=bool(posts),
+        forms=form_settings(site.config.forms),
     )
     public = _with_menu(public)
     return memo.keep_unchanged(public) if memo is not None else public
@@ -404,6 +440,7 @@ def build_public_site(
 
 _SITE_PARTS = (
     "business",
+    "forms",
     "menu",
     "pages",
     "products",

@@ -135,6 +135,8 @@ class _Planner:
     pages: list[Route] = field(default_factory=list)
     claimed: dict[str, str] = field(default_factory=dict)
     folders: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # URLs of pages left out of the sitemap (the noindex thank-you page).
+    unlisted: set[str] = field(default_factory=set)
 
     def claim(self, output: str, source: str, url: str, line: int = 0) -> bool:
         other = self.claimed.get(output)
@@ -182,16 +184,20 @@ class _Planner:
         og_type: str = "website",
         image: str | None = None,
         made_from: object = None,
+        in_sitemap: bool = True,
         **extra: Any,
     ) -> None:
         """Plan one page. `made_from` names the object the page's metadata
         derives from (besides site-wide facts and the arguments here), so a
         preview rebuild can reuse the metadata while it is unchanged; then
-        `json_ld` may be a function, called only when it is needed."""
+        `json_ld` may be a function, called only when it is needed.
+        `in_sitemap=False` leaves the page out of sitemap.xml."""
         output = output_path_for(url)
         line = 1 if source.startswith("content/") else 0
         if not self.claim(output, source, url, line):
             return
+        if not in_sitemap:
+            self.unlisted.add(url)
 
         def make() -> PageMeta:
             blocks = json_ld() if callable(json_ld) else json_ld
@@ -308,10 +314,18 @@ def plan_routes(
     for taxonomy in (public.tags, public.categories):
         _plan_taxonomy(planner, taxonomy, blog_link)
 
+    thanks_url = public.forms.thanks_url
     for page in public.pages:
         planner.add(
             page.url, "page.html", page.source_path, page.title, page.summary, page.slug,
-            trail=(), page=page,
+            trail=(), in_sitemap=page.url != thanks_url, page=page,
+        )
+    if thanks_url and not any(page.url == thanks_url for page in public.pages):
+        # Where forms land; a user page at the same URL (pages/thanks.md) is
+        # used instead. Never in the sitemap, and noindex in its template.
+        planner.add(
+            thanks_url, "thanks.html", "the form thank-you page (built-in)", "Thank you",
+            "Thank you: your message has been sent.", "thanks", in_sitemap=False,
         )
 
     planner.add("/404.html", "404.html", "the 404 page (built-in)", "Page not found", None, "404")
@@ -325,6 +339,7 @@ def plan_routes(
         _sitemap_entry(route.context["meta"].canonical, _lastmod(route))
         for route in planner.pages
         if route.output.endswith(".html") and route.url != "/404.html"
+        and route.url not in planner.unlisted
     )
     planner.add(
         "/sitemap.xml", "sitemap.xml", "the sitemap (built-in)", "sitemap", None, "sitemap",
