@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
@@ -52,6 +52,7 @@ class BuildOptions:
     cache: bool = True
     jobs: int = 0  # processes for rendering; 0 = one per core
     strict: bool = False  # warnings fail the build
+    cache_write: bool = True  # False: use the cache but leave it as it is (check)
 
 
 @dataclass(frozen=True)
@@ -191,9 +192,9 @@ class BuildSession:
         if problems.has_errors():
             raise BuildFailed(problems)
         # Only a build that succeeded leaves anything in the cache.
-        if store is not None:
+        if store is not None and options.cache_write:
             store.save(markup.take_converted())
-        if self._bytecode is not None:
+        if self._bytecode is not None and options.cache_write:
             self._bytecode.flush()
         return RenderedSite(site, public, routes, files, problems.warnings, dict(clock.seconds))
 
@@ -330,6 +331,7 @@ def check_site(options: BuildOptions, links_only: bool = False) -> Problems:
     stop rendering, since links cannot be checked then).
     """
     root = options.source.resolve()
+    options = replace(options, cache_write=False)  # check writes nothing at all
     try:
         rendered = BuildSession(options, remember=False).render(_output_check(options))
     except BuildFailed as failed:

@@ -12,13 +12,15 @@ import argparse
 import gc
 import os
 import sys
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence, TextIO
 
 from . import __version__
 from .build import BuildOptions, build_site, check_site
 from .deploy import choose_base_url
-from .errors import BuildFailed, Problem
+from .errors import BuildFailed, Problem, Problems
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -41,6 +43,21 @@ def _add_base_url(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="publish for this address instead of site.yaml's base_url "
         "(on Netlify, deploy previews and branch deploys use DEPLOY_PRIME_URL by themselves)",
+    )
+
+
+def _add_cache_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the build cache in .sitegen-cache/",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="processes to render with (default: one per core)",
     )
 
 
@@ -77,9 +94,15 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _add_visibility(build)
     _add_base_url(build)
-    build.add_argument(
-        "-q", "--quiet", action="store_true", help="print only errors"
+    talk = build.add_mutually_exclusive_group()
+    talk.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    talk.add_argument(
+        "-v", "--verbose", action="store_true", help="also print the time each stage took"
     )
+    build.add_argument(
+        "--strict", action="store_true", help="treat warnings as errors: the build fails on any"
+    )
+    _add_cache_options(build)
 
     check = commands.add_parser(
         "check",
@@ -121,6 +144,82 @@ def make_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--open", action="store_true", help="open the preview in your web browser")
     _add_base_url(serve)
+
+    report = commands.add_parser(
+        "report",
+        help="print the network health report (for your eyes only, never published)",
+        description="Print the health of the alliance network: each capability's providers "
+        "(white-label partners included: the report is for the owner and is never written "
+        "anywhere), single points of failure, alliances ending soon and the products they "
+        "would make undeliverable, partners no product uses and overdue reviews. Exits 0 when "
+        "nothing needs attention, 1 otherwise.",
+    )
+    _add_source(report)
+    report.add_argument(
+        "--days",
+        metavar="N",
+        default="60",
+        help="how many days ahead to look for alliances ending or starting and reviews "
+        "falling due (default 60)",
+    )
+    report.add_argument(
+        "--date",
+        metavar="YYYY-MM-DD",
+        help="report as of this day instead of today (for planning)",
+    )
+    report.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for reading (default) or json for scripts",
+    )
+    clean = commands.add_parser(
+        "clean",
+        help="delete the build cache and the output folder",
+        description="Delete .sitegen-cache/ and the output folder (only if sitegen created it: "
+        "it holds a .sitegen-output marker). The next build starts from scratch.",
+    )
+    _add_source(clean)
+    clean.add_argument("--output", metavar="DIR", type=Path, help="the output folder, if not site.yaml's")
+    init = commands.add_parser(
+        "init",
+        help="start a new site: example content, netlify.toml, README",
+        description="Write a new site into DIR (created if missing): content/ with one "
+        "commented example of every kind of file, netlify.toml with security headers, "
+        "requirements.txt, .gitignore and a README for the owner. The site builds at once. "
+        "A folder holding anything but hidden files is refused unless --force; no existing "
+        "file is ever overwritten.",
+    )
+    init.add_argument(
+        "dir",
+        metavar="DIR",
+        nargs="?",
+        type=Path,
+        default=Path("."),
+        help="the new site's folder (default: the current folder)",
+    )
+    init.add_argument(
+        "--force",
+        action="store_true",
+        help="also use a folder that is not empty: write only the files that do not exist "
+        "yet and list the ones skipped (nothing is overwritten)",
+    )
+    new = commands.add_parser(
+        "new",
+        help="add a post, page, product, capability or partner",
+        description="Write a new content file with its keys explained in comments. The file "
+        "name comes from the title: 'sitegen new post \"Hello, world\"' writes "
+        "content/posts/YYYY-MM-DD-hello-world.md (today's date; posts start as drafts). "
+        "Pages, products and capabilities go to content/pages/, content/products/ and "
+        "content/capabilities/ as <slug>.md, partners to content/partners/<slug>.yaml "
+        "(white-label: never shown, until you set disclosure: credited). An existing file is "
+        "never overwritten.",
+        epilog="A title starting with '-' goes after '--': sitegen new post -- \"-30% week\"",
+    )
+    new.add_argument("kind", metavar="KIND", choices=("post", "page", "product", "capability", "partner"),
+                     help="post, page, product, capability or partner")
+    new.add_argument("title", metavar="TITLE", help="the title (a partner's name); quote it if it has spaces")
+    _add_source(new)
     return parser
 
 
@@ -141,16 +240,25 @@ def _shown(path: Path) -> str:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    if args.jobs < 0:
+        print(f"--jobs: must be 0 (one per core) or more, got {args.jobs}", file=sys.stderr)
+        return 2
     options = BuildOptions(
         source=args.source,
         output=args.output,
         drafts=args.drafts,
         future=args.future,
         base_url=choose_base_url(args.base_url, os.environ),
+        cache=not args.no_cache,
+        jobs=args.jobs,
+        strict=args.strict,
     )
+    progress = _Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
     try:
-        result = build_site(options)
+        result = build_site(options, progress.update if progress else None)
     except BuildFailed as failed:
+        if progress:
+            progress.clear()
         _print_problems(failed.problems.errors, sys.stderr)
         if not args.quiet:
             _print_problems(failed.problems.warnings, sys.stderr)
@@ -160,15 +268,41 @@ def run_build(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_PROBLEMS
+    if progress:
+        progress.clear()
     if not args.quiet:
         _print_problems(result.warnings, sys.stderr)
         warnings = f", {_plural(len(result.warnings), 'warning')}" if result.warnings else ""
+        if args.verbose:
+            for stage, seconds in result.timings.items():
+                print(f"  {stage:<12} {seconds * 1000:8.0f} ms")
         print(
             f"sitegen: built {_plural(result.pages, 'page')} and copied "
             f"{_plural(result.static_files, 'file')} into {_shown(result.output)} "
             f"in {result.seconds:.2f} s{warnings}"
         )
     return EXIT_OK
+
+
+class _Progress:
+    """One self-rewriting status line on a terminal, for builds over a second."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.started = time.monotonic()
+        self.shown = False
+
+    def update(self, done: int, total: int) -> None:
+        if time.monotonic() - self.started < 1.0:
+            return
+        self.stream.write(f"\rsitegen: rendering {done}/{total} pages ({done * 100 // max(total, 1)}%)")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -209,7 +343,127 @@ def run_serve(args: argparse.Namespace) -> int:
     return serve(ServeOptions(build=options, bind=args.bind, port=args.port, open_browser=args.open))
 
 
-COMMANDS = {"build": run_build, "check": run_check, "serve": run_serve}
+def run_report(args: argparse.Namespace) -> int:
+    import re
+    from datetime import date
+
+    from .build import build_moment
+    from .report import MAX_DAYS, format_json, format_text, report_site
+
+    days_text = str(args.days).strip()
+    if not re.fullmatch(r"[0-9]+", days_text) or int(days_text) > MAX_DAYS:
+        print(
+            f"--days: must be a whole number of days from 0 to {MAX_DAYS}, got '{args.days}'",
+            file=sys.stderr,
+        )
+        return 2
+    days = int(days_text)
+    if args.date is None:
+        on = build_moment(BuildOptions(source=args.source)).date()
+    else:
+        try:
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", args.date.strip()):
+                raise ValueError(args.date)
+            on = date.fromisoformat(args.date.strip())
+        except ValueError:
+            print(f"--date: must be a date like 2026-06-15, got '{args.date}'", file=sys.stderr)
+            return 2
+    report, problems = report_site(args.source, on, days)
+    _print_problems(problems.errors, sys.stderr)
+    if report is None:
+        print("sitegen: no report: there is no site here", file=sys.stderr)
+        return EXIT_PROBLEMS
+    if problems.errors:
+        print(
+            f"sitegen: {_plural(len(problems.errors), 'error')} in the content; "
+            "the report may be incomplete until they are fixed",
+            file=sys.stderr,
+        )
+    if problems.warnings:
+        print(
+            f"sitegen: {_plural(len(problems.warnings), 'warning')} in the content; "
+            "sitegen check lists them",
+            file=sys.stderr,
+        )
+    sys.stdout.write(format_json(report) if args.format == "json" else format_text(report))
+    return EXIT_OK if report.healthy else EXIT_PROBLEMS
+
+
+def run_clean(args: argparse.Namespace) -> int:
+    from .cache import cache_folder, clean
+    from .load import load_site
+    from .model import build_model
+    from .write import MARKER
+
+    root = args.source.resolve()
+    if not (root / "content").is_dir():
+        print(f"{_shown(root / 'content')}: no content/ folder here: run sitegen in a site folder "
+              "or pass --source DIR", file=sys.stderr)
+        return EXIT_PROBLEMS
+    targets = [cache_folder(root)]
+    if args.output is not None:
+        output = args.output.resolve()
+    else:
+        problems = Problems(root)
+        site = build_model(load_site(root, problems), problems, datetime.now(timezone.utc).date())
+        output = (root / site.config.output_dir).resolve()
+    if output.is_dir() and (output / MARKER).is_file() and output != root and not root.is_relative_to(output):
+        targets.append(output)
+    elif output.is_dir() and any(output.iterdir()):
+        print(f"sitegen: left {_shown(output)} alone: sitegen did not create it (no {MARKER} file)",
+              file=sys.stderr)
+    removed = clean(targets)
+    for path in removed:
+        print(f"sitegen: removed {_shown(path)}")
+    if not removed:
+        print("sitegen: nothing to clean")
+    return EXIT_OK
+
+
+def run_init(args: argparse.Namespace) -> int:
+    import shlex
+
+    from .scaffold import ScaffoldError, init_site
+
+    folder: Path = args.dir
+    try:
+        result = init_site(folder, force=args.force)
+    except ScaffoldError as refused:
+        print(str(refused), file=sys.stderr)
+        return EXIT_PROBLEMS
+    here = folder == Path(".")
+    where = "the current folder" if here else f"{folder.as_posix().rstrip('/')}/"
+    if result.created:
+        print(f"sitegen: created a new site in {where}:")
+        for name in result.created:
+            print(f"  {name}")
+    for name in result.skipped:
+        print(f"sitegen: skipped {name}: already exists (left as it was)")
+    if not result.created:
+        print(f"sitegen: nothing written: every file already exists in {where}")
+    print("\nNext steps:")
+    if not here:
+        print(f"  cd {shlex.quote(str(folder))}")
+    print("  sitegen serve      # preview on http://127.0.0.1:8000/ while you edit content/")
+    print("Then read README.md: `sitegen check` finds problems, `sitegen build` writes public/, "
+          "and netlify.toml is ready for Netlify.")
+    return EXIT_OK
+
+
+def run_new(args: argparse.Namespace) -> int:
+    from .scaffold import NEXT_STEPS, ScaffoldError, new_content
+
+    try:
+        path = new_content(args.kind, args.title, args.source)
+    except ScaffoldError as refused:
+        print(str(refused), file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"sitegen: created {path.as_posix()}")
+    print(NEXT_STEPS[args.kind].format(slug=path.stem))
+    return EXIT_OK
+
+
+COMMANDS = {"clean": run_clean, "build": run_build, "check": run_check, "serve": run_serve, "report": run_report, "init": run_init, "new": run_new}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -223,6 +477,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sitegen: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `sitegen report | head`: the reader left; that is not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # a bug in sitegen, not a user mistake
         if os.environ.get("SITEGEN_DEBUG"):
             raise
