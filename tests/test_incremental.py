@@ -134,3 +134,68 @@ def test_one_post_edit_re_renders_only_pages_showing_that_post(make_site):
     # The post, its two neighbours, its blog page and its tag page; nothing else.
     assert session.stats.rendered <= 6, session.stats
     assert session.stats.reused >= total - 6
+
+
+def test_command_line_builds_after_random_edits_equal_cold_builds(make_site, tmp_path):
+    """`sitegen build` reuses the last build's pages; its output must always
+    equal a cold build's, file for file and byte for byte."""
+    from sitegen.build import build_site
+
+    site = make_site(
+        {
+            "content/site.yaml": "base_url: https://example.com/\ntheme: mine\nposts_per_page: 2\n",
+            "themes/mine/templates/.keep": "",
+            "content/capabilities/dyeing.md": "---\ntitle: Dyeing\n---\nColour.\n",
+            "content/partners/dyer.yaml": "name: Dyer\ndisclosure: credited\nprovides: [dyeing]\n",
+        }
+    )
+    rng = random.Random(4242)
+    for index in range(4):
+        site.write({f"content/posts/p{index}.md": post_text(rng, f"Post {index}")})
+    incremental = BuildOptions(source=site.root, now=NOW, jobs=1)
+    cold_out = tmp_path / "cold"
+    for step in range(25):
+        if step:
+            apply_edit(site.root, rng, step)
+        try:
+            build_site(incremental)
+        except BuildFailed:
+            continue
+        build_site(BuildOptions(source=site.root, now=NOW, jobs=1, cache=False, output=cold_out))
+        assert site.output_bytes() == site.output_bytes(cold_out), f"step {step} diverged"
+
+
+def test_incremental_build_writes_only_changed_files(make_site):
+    from sitegen.build import build_site
+
+    files = {
+        f"content/posts/p{n:02d}.md": f"---\ntitle: Post {n}\ndate: 2026-01-{n + 1:02d}\n---\nBody {n}.\n"
+        for n in range(12)
+    }
+    site = make_site(files)
+    options = BuildOptions(source=site.root, now=NOW)
+    first = build_site(options)
+    times = {p: p.stat().st_mtime_ns for p in site.public.rglob("*.html")}
+    assert build_site(options).unchanged == first.pages, "a build with no change rewrites nothing"
+    assert {p: p.stat().st_mtime_ns for p in site.public.rglob("*.html")} == times
+    (site.root / "content/posts/p03.md").write_text("---\ntitle: Post 3\ndate: 2026-01-04\n---\nNew body.\n")
+    result = build_site(options)
+    changed = {p for p in site.public.rglob("*.html") if p.stat().st_mtime_ns != times.get(p)}
+    assert site.public / "blog/p03/index.html" in changed
+    assert site.public / "index.html" not in changed
+    assert site.public / "products/widget/index.html" not in changed
+    assert len(changed) <= 6, changed
+    assert result.unchanged >= len(times) - 6
+
+
+def test_an_output_file_edited_by_hand_is_rendered_again(make_site):
+    from sitegen.build import build_site
+
+    site = make_site()
+    options = BuildOptions(source=site.root, now=NOW)
+    build_site(options)
+    page = site.public / "products/widget/index.html"
+    original = page.read_bytes()
+    page.write_bytes(b"edited by hand")
+    build_site(options)
+    assert page.read_bytes() == original

@@ -26,19 +26,21 @@ from .load import RecordCache, load_site
 from .model import ModelMemo, Site, build_model
 from .public import PublicMemo, PublicSite, build_public_site, publishable_static_files
 from . import markup
-from .cache import MarkdownStore, TemplateBytecodeCache, cache_folder
+from .cache import MarkdownStore, PageStore, TemplateBytecodeCache, cache_folder
 from .render import (
+    PageRecord,
     RenderMemo,
     RenderStats,
     TemplateKeys,
     default_jobs,
     make_environment,
+    render_incrementally,
     render_routes,
     render_routes_parallel,
 )
 from .routes import RouteMap, RouteMemo, plan_routes
 from .theme import BUILTIN_THEME, static_dirs, template_dirs
-from .write import OutputRefused, refusal_reason, write_output
+from .write import MARKER, OutputRefused, refusal_reason, write_output
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class BuildResult:
     warnings: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    unchanged: int = 0  # pages whose bytes were already in the output
 
 
 def build_moment(options: BuildOptions) -> datetime:
@@ -127,6 +130,15 @@ class BuildSession:
         self.timings: dict[str, float] = {}
         # Called with (pages done, pages in all) while rendering a full build.
         self.progress: Callable[[int, int], None] | None = None
+        # Outputs whose bytes equal the previous output's (incremental builds),
+        # and how to record this build's pages once it has been written.
+        self.unchanged: set[str] = set()
+        self._save_pages: Callable[[], None] = lambda: None
+
+    def save_pages(self) -> None:
+        """Record this build's pages for the next incremental build; call it
+        only once the build has been written."""
+        self._save_pages()
 
     def forget(self, paths: Iterable[Path]) -> None:
         """Files known to have changed (from a watcher): never reuse them."""
@@ -137,7 +149,11 @@ class BuildSession:
         if any(p.is_relative_to(themes) for p in changed):
             self._env = None  # a template may have changed: recompile to be sure
 
-    def render(self, output_check: "OutputCheck | None" = None) -> RenderedSite:
+    def render(
+        self,
+        output_check: "OutputCheck | None" = None,
+        previous_output: "Callable[[Site], Path | None] | None" = None,
+    ) -> RenderedSite:
         """Every stage but write; raises BuildFailed with all problems found.
 
         Stages go on past errors (using only the valid content) so that one
@@ -180,9 +196,28 @@ class BuildSession:
         )
         self.stats = RenderStats()
         memo = None if problems.has_errors() else self._memo
-        if memo is None and self._memo is None:
+        pages = PageStore(cache_folder(root)) if options.cache and previous_output else None
+        page_records: dict[str, PageRecord] = {}
+        self.unchanged = set()
+        if memo is None and self._memo is None and pages is not None and previous_output is not None:
+            # A build from the command line: redo only pages whose inputs
+            # changed since the last build, over all cores.
+            old = previous_output(site)
+            files, page_records, self.unchanged = render_incrementally(
+                routes.pages,
+                env,
+                problems,
+                keys,
+                f"{public.base_url}|{options.drafts}|{options.future}",
+                pages.load() if old is not None else {},
+                old,
+                options.jobs or default_jobs(),
+                self.progress,
+            )
+            self.stats = RenderStats(rendered=len(files) - len(self.unchanged), reused=len(self.unchanged))
+        elif memo is None and self._memo is None:
             # A one-off build: spread pages over processes.
-            files = render_routes_parallel(
+            files, _ = render_routes_parallel(
                 routes.pages, env, problems, options.jobs or default_jobs(), self.progress
             )
             self.stats = RenderStats(rendered=len(files))
@@ -192,6 +227,8 @@ class BuildSession:
         if problems.has_errors():
             raise BuildFailed(problems)
         # Only a build that succeeded leaves anything in the cache.
+        if pages is not None and options.cache_write:
+            self._save_pages = lambda: pages.save(page_records)
         if store is not None and options.cache_write:
             store.save(markup.take_converted())
         if self._bytecode is not None and options.cache_write:
@@ -264,6 +301,16 @@ def _output_check(options: BuildOptions) -> OutputCheck:
     return check
 
 
+def _previous_output(options: BuildOptions) -> Callable[[Site], Path | None]:
+    """The last build's output folder, if sitegen wrote it (has its marker)."""
+
+    def find(site: Site) -> Path | None:
+        folder = output_folder(options, site)
+        return folder if (folder / MARKER).is_file() else None
+
+    return find
+
+
 def build_site(
     options: BuildOptions, progress: Callable[[int, int], None] | None = None
 ) -> BuildResult:
@@ -273,7 +320,7 @@ def build_site(
     started = time.perf_counter()
     session = BuildSession(options, remember=False)
     session.progress = progress
-    rendered = session.render(_output_check(options))
+    rendered = session.render(_output_check(options), _previous_output(options))
     if options.strict and rendered.warnings:
         strict = Problems(rendered.site.root)
         for warning in rendered.warnings:
@@ -284,7 +331,8 @@ def build_site(
     problems = Problems(site.root)
     copies = [(s.output, s.source) for s in rendered.routes.static]
     try:
-        write_output(output, site.root, rendered.files, copies)
+        write_output(output, site.root, rendered.files, copies, session.unchanged)
+        session.save_pages()
     except OutputRefused as exc:
         _refuse(problems, options, site, str(exc))
         raise BuildFailed(problems) from None
@@ -300,6 +348,7 @@ def build_site(
         warnings=rendered.warnings,
         seconds=written - started,
         timings=timings,
+        unchanged=len(session.unchanged),
     )
 
 

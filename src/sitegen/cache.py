@@ -15,6 +15,8 @@ already change the site's templates.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import marshal
 import os
 import sqlite3
@@ -192,3 +194,99 @@ def clean(paths: Iterable[Path]) -> list[Path]:
             shutil.rmtree(path)
             removed.append(path)
     return removed
+
+
+# --------------------------------------------------------------------------
+# Pages of the last build, for incremental builds from the command line
+
+
+def fingerprint(value: object, memo: dict[int, tuple[object, str]]) -> str:
+    """A digest of everything `value` holds, stable across processes.
+
+    The public view is made of frozen dataclasses, tuples, text, numbers and
+    dates, whose reprs are deterministic; objects met twice in one build (a
+    post on its page, its neighbours' and its lists) are digested once.
+    `memo` maps id() to (object, digest): holding the object keeps its id
+    from being reused by another object while the memo lives.
+    """
+    key = id(value)
+    found = memo.get(key)
+    if found is not None and found[0] is value:
+        return found[1]
+    if isinstance(value, (tuple, list)):
+        text = "(" + ",".join(fingerprint(item, memo) for item in value) + ")"
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        parts = [type(value).__qualname__]
+        for field in dataclasses.fields(value):
+            parts.append(f"{field.name}={fingerprint(getattr(value, field.name), memo)}")
+        text = "|".join(parts)
+    elif isinstance(value, dict):
+        text = "{" + ",".join(
+            f"{fingerprint(k, memo)}:{fingerprint(v, memo)}" for k, v in sorted(value.items(), key=repr)
+        ) + "}"
+    else:
+        text = f"{type(value).__qualname__}:{value!r}"
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    memo[key] = (value, digest)
+    return digest
+
+
+class PageStore:
+    """For each page of the last successful build: the digest of what it was
+    rendered from, the site attributes it read, and a hash of its bytes.
+
+    A later build re-renders a page only when its digest changed, and
+    otherwise takes the bytes from the previous output folder after checking
+    them against the stored hash (a file edited by hand is rendered again).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "pages.sqlite"
+
+    def load(self) -> dict[str, tuple[str, tuple[str, ...], str]]:
+        if not self.path.exists():
+            return {}
+        try:
+            with _Closing(sqlite3.connect(self.path, timeout=5)) as connection:
+                row = connection.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
+                if row is None or row[0] != _fingerprint():
+                    return {}
+                rows = connection.execute("SELECT output, digest, reads, sha FROM pages").fetchall()
+        except sqlite3.Error:
+            self.discard()
+            return {}
+        return {o: (d, tuple(r.split(",")) if r else (), s) for o, d, r, s in rows}
+
+    def save(self, pages: dict[str, tuple[str, tuple[str, ...], str]]) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _write_ignore_file(self.path.parent)
+            with _Closing(sqlite3.connect(self.path, timeout=5)) as connection:
+                connection.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+                connection.execute("DROP TABLE IF EXISTS pages")
+                connection.execute(
+                    "CREATE TABLE pages (output TEXT PRIMARY KEY, digest TEXT, reads TEXT, sha TEXT)"
+                )
+                connection.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('fingerprint', ?)", (_fingerprint(),)
+                )
+                connection.executemany(
+                    "INSERT INTO pages VALUES (?, ?, ?, ?)",
+                    ((o, d, ",".join(r), s) for o, (d, r, s) in pages.items()),
+                )
+                connection.commit()
+        except sqlite3.Error:
+            self.discard()
+        except OSError:
+            pass
+
+    def discard(self) -> None:
+        for suffix in ("", "-journal"):
+            try:
+                os.unlink(f"{self.path}{suffix}")
+            except OSError:
+                pass
+
+
+def bytes_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()

@@ -276,8 +276,9 @@ def run_build(args: argparse.Namespace) -> int:
         if args.verbose:
             for stage, seconds in result.timings.items():
                 print(f"  {stage:<12} {seconds * 1000:8.0f} ms")
+        same = f" ({result.unchanged} unchanged)" if result.unchanged else ""
         print(
-            f"sitegen: built {_plural(result.pages, 'page')} and copied "
+            f"sitegen: built {_plural(result.pages, 'page')}{same} and copied "
             f"{_plural(result.static_files, 'file')} into {_shown(result.output)} "
             f"in {result.seconds:.2f} s{warnings}"
         )

@@ -22,6 +22,7 @@ import jinja2
 import jinja2.meta as jinja2_meta
 
 from . import markup
+from .cache import bytes_hash, fingerprint
 from .errors import Problem, Problems
 from .routes import Route, absolute_url
 
@@ -296,22 +297,39 @@ def render_routes(
 
 # What forked workers render from. Set just before the pool starts; the
 # workers inherit it (fork), so routes and the environment are never pickled.
-_WORK: tuple[list[Route], jinja2.Environment, Path | None] | None = None
+_WORK: tuple[list[Route], jinja2.Environment, Path | None, bool] | None = None
 PARALLEL_MIN_PAGES = 200
 _CHUNK = 24
 
 
-def _render_chunk(indices: list[int]) -> tuple[list[tuple[int, bytes]], list[Problem], dict[str, str]]:
+def _render_chunk(
+    indices: list[int],
+) -> tuple[list[tuple[int, bytes, tuple[str, ...]]], list[Problem], dict[str, str]]:
     assert _WORK is not None
-    routes, env, root = _WORK
+    routes, env, root, track = _WORK
     problems = Problems(root)
     renderer = Renderer(env, problems)
     done = []
     for index in indices:
-        data = renderer.render(routes[index])
+        data, reads = _render_one(renderer, routes[index], track)
         if data is not None:
-            done.append((index, data))
+            done.append((index, data, reads))
     return done, problems.items, markup.take_converted()
+
+
+def _render_one(renderer: Renderer, route: Route, track: bool) -> tuple[bytes | None, tuple[str, ...]]:
+    """Render a route; with `track`, also name the `site` attributes it read."""
+    if not track:
+        return renderer.render(route), ()
+    reads: dict[str, Any] = {}
+    tracked = Route(
+        route.url,
+        route.output,
+        route.template,
+        {**route.context, "site": _ReadTracker(route.context.get("site"), reads)},
+        route.source,
+    )
+    return renderer.render(tracked), tuple(sorted(reads))
 
 
 def default_jobs() -> int:
@@ -324,31 +342,42 @@ def render_routes_parallel(
     problems: Problems,
     jobs: int,
     progress: Callable[[int, int], None] | None = None,
-) -> dict[str, bytes]:
+    track: bool = False,
+) -> tuple[dict[str, bytes], dict[str, tuple[str, ...]]]:
     """Like `render_routes` (without a memo), spread over `jobs` processes.
 
     Pages are pure functions of their routes, so rendering them in any order
     in any process gives the same bytes; the result is assembled in route
     order. Falls back to one process for small sites or where fork is not
-    available, since starting workers costs more than it saves there.
+    available, since starting workers costs more than it saves there. With
+    `track`, also returns the `site` attributes each page read.
     """
     global _WORK
     routes = list(routes)
+    reads: dict[str, tuple[str, ...]] = {}
     if jobs <= 1 or len(routes) < PARALLEL_MIN_PAGES or "fork" not in multiprocessing.get_all_start_methods():
-        return render_routes(routes, env, problems)
+        renderer = Renderer(env, problems)
+        files: dict[str, bytes] = {}
+        for route in routes:
+            data, route_reads = _render_one(renderer, route, track)
+            if data is not None:
+                files[route.output] = data
+                reads[route.output] = route_reads
+        return files, reads
     for name in sorted({r.template for r in routes}):
         try:
             env.get_template(name)  # compile once, before forking
         except jinja2.TemplateError:
             pass  # reported when a worker renders it
     chunks = [list(range(start, min(start + _CHUNK, len(routes)))) for start in range(0, len(routes), _CHUNK)]
-    results: dict[int, bytes] = {}
+    results: dict[int, tuple[bytes, tuple[str, ...]]] = {}
     found: list[Problem] = []
-    _WORK = (routes, env, problems.root)
+    _WORK = (routes, env, problems.root, track)
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             for done, chunk_problems, converted in pool.imap_unordered(_render_chunk, chunks):
-                results.update(done)
+                for index, data, route_reads in done:
+                    results[index] = (data, route_reads)
                 found.extend(chunk_problems)
                 markup.remember_converted(converted)
                 if progress is not None:
@@ -362,4 +391,85 @@ def render_routes_parallel(
         if key not in seen:
             seen.add(key)
             problems.add(problem)
-    return {routes[i].output: results[i] for i in sorted(results)}
+    files = {}
+    for index in sorted(results):
+        data, route_reads = results[index]
+        files[routes[index].output] = data
+        reads[routes[index].output] = route_reads
+    return files, reads
+
+
+PageRecord = tuple[str, tuple[str, ...], str]  # digest, site attributes read, bytes hash
+
+
+def render_incrementally(
+    routes: Sequence[Route],
+    env: jinja2.Environment,
+    problems: Problems,
+    keys: TemplateKeys,
+    salt: str,
+    previous: dict[str, PageRecord],
+    old_output: Path | None,
+    jobs: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[dict[str, bytes], dict[str, PageRecord], set[str]]:
+    """A full build that re-renders only pages whose inputs changed.
+
+    A page's digest covers `salt` (versions, base URL), its template chain,
+    its own context and the `site` attributes it read last time; when that
+    digest is unchanged and the previous output still holds the very bytes
+    recorded for it, those bytes are used. Returns the files, the records to
+    store for next time, and the outputs whose bytes equal the old output's.
+    """
+    memo: dict[int, tuple[object, str]] = {}
+    site_parts: dict[str, str] = {}
+
+    def part(site: object, name: str) -> str:
+        if name not in site_parts:
+            site_parts[name] = fingerprint(getattr(site, name, None), memo)
+        return site_parts[name]
+
+    def digest(route: Route, base: str, reads: tuple[str, ...]) -> str:
+        site = route.context.get("site")
+        text = base + "".join(f"|{n}={part(site, n)}" for n in reads)
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+    bases: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    records: dict[str, PageRecord] = {}
+    unchanged: set[str] = set()
+    pending: list[Route] = []
+    for route in routes:
+        own = {k: v for k, v in route.context.items() if k != "site"}
+        base = f"{salt}|{keys.key(route.template)}|{fingerprint(own, memo)}"
+        bases[route.output] = base
+        before = previous.get(route.output)
+        if before is not None and old_output is not None and digest(route, base, before[1]) == before[0]:
+            data = _read_file(old_output, route.output)
+            if data is not None and bytes_hash(data) == before[2]:
+                files[route.output] = data
+                records[route.output] = before
+                unchanged.add(route.output)
+                continue
+        pending.append(route)
+    fresh, reads = render_routes_parallel(pending, env, problems, jobs, progress, track=True)
+    for route in pending:
+        data = fresh.get(route.output)
+        if data is None:
+            continue
+        files[route.output] = data
+        sha = bytes_hash(data)
+        records[route.output] = (digest(route, bases[route.output], reads[route.output]), reads[route.output], sha)
+        before = previous.get(route.output)
+        if before is not None and before[2] == sha and old_output is not None:
+            if _read_file(old_output, route.output) == data:  # not edited by hand
+                unchanged.add(route.output)
+    ordered = {route.output: files[route.output] for route in routes if route.output in files}
+    return ordered, records, unchanged
+
+
+def _read_file(folder: Path, relative: str) -> bytes | None:
+    try:
+        return (folder / relative).read_bytes()
+    except OSError:
+        return None

@@ -11,10 +11,11 @@ folders it owns). Every path it writes is checked to lie inside the output.
 
 from __future__ import annotations
 
+import filecmp
 import os
 import secrets
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -90,35 +91,157 @@ def write_output(
     site_root: Path,
     files: Mapping[str, bytes],
     copies: Iterable[tuple[str, Path]],
+    unchanged: Collection[str] = frozenset(),
 ) -> WriteResult:
     """Write `files` (relative path -> bytes) and `copies` (relative path,
-    source file) as the new content of `output`, atomically."""
+    source file) as the new content of `output`.
+
+    A first build, or one that changes much, is written into a staging folder
+    swapped in at the end. When sitegen's previous output is there and most
+    of it stays the same, only what changed is touched: new and changed
+    files are first written beside their targets, and only once all of them
+    were written are they renamed into place and stale files removed, so an
+    error while writing still leaves the old output as it was. `unchanged`
+    names files known to have the same bytes as the current output's."""
     reason = refusal_reason(output, site_root)
     if reason is not None:
         raise OutputRefused(f"output folder {output} {reason}")
     out = output.expanduser().resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(out)
+    copies = sorted(copies)
+    if out.is_dir() and (out / MARKER).is_file():
+        plan = _update_plan(out, files, copies, unchanged)
+        if plan is not None:
+            return _update_in_place(out, files, copies, plan)
+    return write_output_fresh(out, files, copies)
+
+
+@dataclass(frozen=True)
+class _UpdatePlan:
+    changed: tuple[str, ...]
+    stale: tuple[str, ...]
+
+
+def _update_plan(
+    out: Path,
+    files: Mapping[str, bytes],
+    copies: list[tuple[str, Path]],
+    unchanged: Collection[str],
+) -> _UpdatePlan | None:
+    """What an in-place update must write and delete, or None when most of
+    the output changes (then a fresh staging folder is simpler and as fast)."""
+    existing: set[str] = set()
+    for directory, subdirectories, names in os.walk(out):
+        relative_dir = os.path.relpath(directory, out)
+        for name in names:
+            existing.add(name if relative_dir == "." else f"{relative_dir}/{name}".replace(os.sep, "/"))
+        for name in subdirectories:
+            if os.path.islink(os.path.join(directory, name)):
+                return None  # not written by sitegen: start afresh
+    wanted = set(files) | {relative for relative, _ in copies} | {MARKER}
+    changed: list[str] = []
+    for relative in sorted(files):
+        if relative in unchanged and relative in existing:
+            continue
+        if relative not in existing or _read(out, relative) != files[relative]:
+            changed.append(relative)
+    for relative, source in copies:
+        if relative not in existing or not _same_file(out, relative, source):
+            changed.append(relative)
+    if len(changed) > max(50, len(wanted) // 2):
+        return None
+    return _UpdatePlan(tuple(changed), tuple(sorted(existing - wanted)))
+
+
+def _update_in_place(
+    out: Path, files: Mapping[str, bytes], copies: list[tuple[str, Path]], plan: _UpdatePlan
+) -> WriteResult:
+    sources = dict(copies)
+    token = secrets.token_hex(4)
+    written: list[tuple[Path, Path]] = []
+    try:
+        for relative in plan.changed:
+            target = _inside(out, relative)
+            if target.is_dir() and not target.is_symlink():
+                raise _Restart()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f".{target.name}{_STAGING}{token}")
+            written.append((temporary, target))  # before writing: undo must see it
+            if relative in files:
+                temporary.write_bytes(files[relative])
+            else:
+                shutil.copyfile(sources[relative], temporary)
+    except (OSError, _Restart):
+        # Something in the way (a file where a folder must go, a full disk):
+        # nothing was replaced yet, so start afresh in a staging folder.
+        _undo(out, written)
+        return write_output_fresh(out, files, copies)
+    except BaseException:
+        _undo(out, written)
+        raise
+    for temporary, target in written:
+        os.replace(temporary, target)
+    for relative in plan.stale:
+        _inside(out, relative).unlink(missing_ok=True)
+    _remove_empty_folders(out)
+    return WriteResult(out, len(plan.changed))
+
+
+def _undo(out: Path, written: list[tuple[Path, Path]]) -> None:
+    """Remove what an abandoned in-place update wrote (files, new folders)."""
+    for temporary, _ in written:
+        temporary.unlink(missing_ok=True)
+    _remove_empty_folders(out)
+
+
+class _Restart(Exception):
+    """A file must replace a folder: leave the in-place path for a fresh one."""
+
+
+def write_output_fresh(
+    out: Path, files: Mapping[str, bytes], copies: list[tuple[str, Path]]
+) -> WriteResult:
+    """Everything into a staging folder, swapped in once all was written."""
     staging = out.parent / f".{out.name}{_STAGING}{secrets.token_hex(4)}"
     staging.mkdir()
-    count = 0
     try:
         (staging / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
         for relative in sorted(files):
             target = _inside(staging, relative)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(files[relative])
-            count += 1
-        for relative, source in sorted(copies):
+        for relative, source in copies:
             target = _inside(staging, relative)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
-            count += 1
         _swap_in(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return WriteResult(out, count)
+    return WriteResult(out, len(files) + len(copies))
+
+
+def _remove_empty_folders(out: Path) -> None:
+    for directory, subdirectories, names in os.walk(out, topdown=False):
+        if directory != str(out) and not names and not os.listdir(directory):
+            os.rmdir(directory)
+
+
+def _read(folder: Path, relative: str) -> bytes | None:
+    try:
+        return _inside(folder, relative).read_bytes()
+    except (OSError, OutputRefused):
+        return None
+
+
+def _same_file(previous: Path, relative: str, source: Path) -> bool:
+    """Is the current output's copy of a static file identical to its source?"""
+    try:
+        old = _inside(previous, relative)
+        return old.stat().st_size == source.stat().st_size and filecmp.cmp(old, source, shallow=False)
+    except (OSError, OutputRefused):
+        return False
 
 
 def _swap_in(staging: Path, out: Path) -> None:
