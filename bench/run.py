@@ -101,6 +101,7 @@ class Sample:
     pages: int  # .html files in the output after the run
     returncode: int
     timed_out: bool = False
+    started: float = 0.0  # time.time() at the start, to match a sample with the machine's log
 
     @property
     def ok(self) -> bool:
@@ -519,9 +520,10 @@ class Bench:
         return [tool for tool in self.tools if tool.name not in self.failed]
 
     def run_once(self, tool: Tool, scenario: str, round_: int) -> Sample | None:
+        started = time.time()
         finished = run_timed(tool.command(scenario), tool.cwd, tool.env, self.args.timeout)
         sample = Sample(tool.name, scenario, round_, finished.wall, finished.maxrss_kib, finished.cpu,
-                        count_pages(tool.out), finished.returncode, finished.timed_out)
+                        count_pages(tool.out), finished.returncode, finished.timed_out, started)
         self.samples.append(sample)
         if not sample.ok:
             why = (f"timed out after {self.args.timeout:.0f} s" if finished.timed_out

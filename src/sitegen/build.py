@@ -13,20 +13,20 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Callable, Iterable
 
 import jinja2
 
+from . import markup
+from .cache import MarkdownStore, PageStore, TemplateBytecodeCache, cache_folder
 from .deploy import BaseUrlChoice
 from .errors import BuildFailed, Problem, Problems
 from .links import check_links
 from .load import RecordCache, load_site
 from .model import ModelMemo, Site, build_model
 from .public import PublicMemo, PublicSite, build_public_site, publishable_static_files
-from . import markup
-from .cache import MarkdownStore, PageStore, TemplateBytecodeCache, cache_folder
 from .render import (
     PageRecord,
     RenderMemo,
@@ -94,11 +94,11 @@ class BuildResult:
 def build_moment(options: BuildOptions) -> datetime:
     """The build's "now": given, or SOURCE_DATE_EPOCH for reproducible builds."""
     if options.now is not None:
-        return options.now if options.now.tzinfo else options.now.replace(tzinfo=timezone.utc)
+        return options.now if options.now.tzinfo else options.now.replace(tzinfo=UTC)
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
-    return datetime.now(timezone.utc)
+        return datetime.fromtimestamp(int(epoch), tz=UTC)
+    return datetime.now(UTC)
 
 
 def render_site(options: BuildOptions) -> RenderedSite:
@@ -151,8 +151,8 @@ class BuildSession:
 
     def render(
         self,
-        output_check: "OutputCheck | None" = None,
-        previous_output: "Callable[[Site], Path | None] | None" = None,
+        output_check: OutputCheck | None = None,
+        previous_output: Callable[[Site], Path | None] | None = None,
     ) -> RenderedSite:
         """Every stage but write; raises BuildFailed with all problems found.
 

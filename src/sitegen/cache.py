@@ -101,7 +101,7 @@ class MarkdownStore:
         except OSError:
             pass  # a read-only site folder builds fine, only slower
 
-    def _open(self) -> "_Closing":
+    def _open(self) -> _Closing:
         return _Closing(self._connect())
 
     def discard(self) -> None:
@@ -136,7 +136,7 @@ class TemplateBytecodeCache(jinja2.BytecodeCache):
         return self.folder / f"{key}.bin"
 
     def _header(self, checksum: str) -> bytes:
-        return f"sitegen-template|{_fingerprint()}|{checksum}\n".encode("utf-8")
+        return f"sitegen-template|{_fingerprint()}|{checksum}\n".encode()
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:

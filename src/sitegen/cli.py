@@ -13,7 +13,7 @@ import gc
 import os
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Sequence, TextIO
 
@@ -406,7 +406,7 @@ def run_clean(args: argparse.Namespace) -> int:
         output = args.output.resolve()
     else:
         problems = Problems(root)
-        site = build_model(load_site(root, problems), problems, datetime.now(timezone.utc).date())
+        site = build_model(load_site(root, problems), problems, datetime.now(UTC).date())
         output = (root / site.config.output_dir).resolve()
     if output.is_dir() and (output / MARKER).is_file() and output != root and not root.is_relative_to(output):
         targets.append(output)

@@ -68,7 +68,7 @@ class Problems:
             Problem(self.display_path(path), line, message, Severity.WARNING)
         )
 
-    def extend(self, problems: "Problems") -> None:
+    def extend(self, problems: Problems) -> None:
         self._items.extend(problems._items)
 
     def add(self, problem: Problem) -> None:

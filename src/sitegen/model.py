@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Protocol, TypeVar
 from urllib.parse import urlsplit
@@ -23,12 +23,13 @@ from .errors import Problem, Problems
 from .load import LineDict, LineList, Record, Records
 from .slugs import slugify
 
+
 class _Slugged(Protocol):
     @property
     def slug(self) -> str: ...
 
     @property
-    def source(self) -> "Source": ...
+    def source(self) -> Source: ...
 
 
 T = TypeVar("T", bound=_Slugged)
@@ -52,7 +53,7 @@ class Source:
     path: str
     line: int = 1
 
-    def at(self, line: int) -> "Source":
+    def at(self, line: int) -> Source:
         return Source(self.path, line)
 
 
@@ -371,7 +372,7 @@ class Fields:
                 items.append((item.strip(), line))
         return items
 
-    def mapping(self, key: str, known: Iterable[str]) -> "Fields | None":
+    def mapping(self, key: str, known: Iterable[str]) -> Fields | None:
         if not self._present(key, False):
             return None
         value = self.data[key]
@@ -434,7 +435,7 @@ def parse_moment(text: str) -> datetime | None:
     if not match:
         return None
     year, month, day, hour, minute, second, zone = match.groups()
-    tz = timezone.utc
+    tz = UTC
     if zone and zone not in ("Z", "z"):
         sign = 1 if zone[0] == "+" else -1
         digits = zone[1:].replace(":", "")
@@ -722,7 +723,7 @@ def build_post(record: Record, problems: Problems) -> Post | None:
     post = Post(
         slug=slug or "",
         title=title or "",
-        date=moment or datetime(1970, 1, 1, tzinfo=timezone.utc),
+        date=moment or datetime(1970, 1, 1, tzinfo=UTC),
         tags=tags,
         categories=categories,
         summary=f.text("summary"),

@@ -182,7 +182,7 @@ class Taxonomy:
     terms: tuple[Term, ...]
 
     @property
-    def summary(self) -> "TaxonomySummary":
+    def summary(self) -> TaxonomySummary:
         return TaxonomySummary(
             name=self.name,
             title=self.title,
@@ -478,7 +478,7 @@ class PublicMemo:
     def finish(self) -> None:
         self._built, self._used = self._used, {}
 
-    def keep_unchanged(self, public: "PublicSite") -> "PublicSite":
+    def keep_unchanged(self, public: PublicSite) -> PublicSite:
         """The site with each part equal to the last build's replaced by that
         very object: one comparison here saves one per page later."""
         kept: dict[str, Any] = {}

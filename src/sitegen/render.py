@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import traceback
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -49,7 +49,7 @@ def date_format(value: date | datetime) -> str:
 def isoformat(value: date | datetime) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value.isoformat().replace("+00:00", "Z")
     return value.isoformat()
 

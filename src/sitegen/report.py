@@ -75,7 +75,15 @@ from typing import Any, Iterable, Sequence
 
 from .errors import Problem, Problems
 from .load import load_site
-from .model import Capability, Network, Partner, Product, Site, build_model, derive_network
+from .model import (
+    Capability,
+    Network,
+    Partner,
+    Product,
+    Site,
+    build_model,
+    derive_network,
+)
 
 MAX_DAYS = 36500  # --days: a hundred years is plenty
 NOTICE = "for your eyes only: includes white-label partners; never publish this report"

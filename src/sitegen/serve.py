@@ -368,7 +368,7 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
             return
 
     def _write_event(self, name: str, data: object, retry: bool = False) -> None:
-        chunk = (f"retry: 500\n" if retry else "") + f"event: {name}\ndata: {json.dumps(data)}\n\n"
+        chunk = ("retry: 500\n" if retry else "") + f"event: {name}\ndata: {json.dumps(data)}\n\n"
         self.wfile.write(chunk.encode("utf-8"))
         self.wfile.flush()
 
