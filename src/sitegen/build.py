@@ -123,6 +123,7 @@ class BuildSession:
         self._public_memo = PublicMemo() if remember else None
         self._route_memo = RouteMemo() if remember else None
         self._bytecode: TemplateBytecodeCache | None = None
+        self._markdown_loaded = False
         self._env: jinja2.Environment | None = None
         self._env_signature: tuple[object, ...] = ()
         self._template_keys: TemplateKeys | None = None
@@ -187,8 +188,9 @@ class BuildSession:
         )
         clock.lap("routes")
         store = MarkdownStore(cache_folder(root)) if options.cache else None
-        if store is not None:
-            markup.use_cache(store.load())
+        if store is not None and not self._markdown_loaded:
+            markup.use_cache(store.load())  # once per session: a preview rebuild must not reread it
+            self._markdown_loaded = True
         if options.cache and self._bytecode is None:
             self._bytecode = TemplateBytecodeCache(cache_folder(root))
         env, keys = self._environment(
