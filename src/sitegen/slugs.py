@@ -32,6 +32,8 @@ def slugify(text: str) -> str:
     # Symbols that carry meaning in names keep it, so `C`, `C++` and `C#`
     # are three terms, and `R&D` reads `r-and-d`.
     ascii_text = _SPOKEN_SYMBOL.sub(lambda m: f" {_SPOKEN[m.group(0)]} ", ascii_text)
+    # An apostrophe joins a word, it does not split it: "Rosa's" -> "rosas".
+    ascii_text = ascii_text.replace("'", "").replace("\u2019", "")
     lowered = ascii_text.lower().encode("ascii", "ignore").decode("ascii")
     return _NOT_SLUG.sub("-", lowered).strip("-")
 
