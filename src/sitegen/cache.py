@@ -200,6 +200,10 @@ def clean(paths: Iterable[Path]) -> list[Path]:
 # Pages of the last build, for incremental builds from the command line
 
 
+_SCALARS = (str, int, float, bool, type(None))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def fingerprint(value: object, memo: dict[int, tuple[object, str]]) -> str:
     """A digest of everything `value` holds, stable across processes.
 
@@ -209,6 +213,8 @@ def fingerprint(value: object, memo: dict[int, tuple[object, str]]) -> str:
     `memo` maps id() to (object, digest): holding the object keeps its id
     from being reused by another object while the memo lives.
     """
+    if isinstance(value, _SCALARS):
+        return f"{type(value).__name__}:{value!r}"  # cheap leaves: no hashing
     key = id(value)
     found = memo.get(key)
     if found is not None and found[0] is value:
@@ -216,13 +222,16 @@ def fingerprint(value: object, memo: dict[int, tuple[object, str]]) -> str:
     if isinstance(value, (tuple, list)):
         text = "(" + ",".join(fingerprint(item, memo) for item in value) + ")"
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        parts = [type(value).__qualname__]
-        for field in dataclasses.fields(value):
-            parts.append(f"{field.name}={fingerprint(getattr(value, field.name), memo)}")
-        text = "|".join(parts)
+        names = _FIELD_NAMES.get(type(value))
+        if names is None:
+            names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+        text = type(value).__qualname__ + "|" + "|".join(
+            fingerprint(getattr(value, name), memo) for name in names
+        )
     elif isinstance(value, dict):
         text = "{" + ",".join(
-            f"{fingerprint(k, memo)}:{fingerprint(v, memo)}" for k, v in sorted(value.items(), key=repr)
+            f"{fingerprint(k, memo)}:{fingerprint(v, memo)}"
+            for k, v in sorted(value.items(), key=lambda item: str(item[0]))
         ) + "}"
     else:
         text = f"{type(value).__qualname__}:{value!r}"
