@@ -670,14 +670,17 @@ def table(posts: int, bench: Bench) -> str:
     return "\n".join(out)
 
 
-LEGEND = """\
-median s / min–max s: wall time of each build process, start to exit, over the counted runs.
-peak MiB: median ru_maxrss (the largest single process of the run, not the sum of a process tree).
-pages: .html files in the output folder after the run.
-sitegen/tool: median over rounds of (sitegen's time / the tool's time) in the same round;
-  above 1 means sitegen was slower. partner→about: the peers have no partner network, so
-  they rebuild after an edit to their About page instead. serve: `sitegen serve`, file write
-  to reload event (bench/serve_latency.py); the peers' preview servers are not measured (n/a)."""
+LEGEND = [
+    "median s / min–max s: wall time of each build process, start to exit, over the counted runs.",
+    "peak MiB: median ru_maxrss (the largest single process of the run, not the sum of a process tree).",
+    "pages: .html files in the output folder after the run.",
+    "sitegen/tool: median over rounds of (sitegen's time / the tool's time) in the same round;",
+    "  above 1 means sitegen was slower.",
+]
+LEGEND_PARTNER = ("partner→about: the peers have no partner network, so they rebuild after an edit\n"
+                  "  to their About page instead.")
+LEGEND_SERVE = ("serve: `sitegen serve`, file write to reload event (bench/serve_latency.py);\n"
+                "  the peers' preview servers are not measured (n/a).")
 
 
 # ---------------------------------------------------------------------------
@@ -793,7 +796,12 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print("\n\n".join(tables))
         print()
-        print(LEGEND)
+        legend = list(LEGEND)
+        if "partner" in args.scenarios and len(tools) > 1:
+            legend.append(LEGEND_PARTNER)
+        if "serve" in args.scenarios:
+            legend.append(LEGEND_SERVE)
+        print("\n".join(legend))
         if notes:
             print("\nnotes:")
             for note in notes:
