@@ -23,7 +23,6 @@ from . import markup
 from .cache import MarkdownStore, PageStore, TemplateBytecodeCache, cache_folder
 from .deploy import BaseUrlChoice
 from .errors import BuildFailed, Problem, Problems
-from .links import check_links
 from .load import RecordCache, load_site
 from .model import ModelMemo, Site, build_model
 from .public import PublicMemo, PublicSite, build_public_site, publishable_static_files
@@ -363,6 +362,10 @@ def _refuse(problems: Problems, options: BuildOptions, site: Site, message: str)
 
 def check_rendered_links(rendered: RenderedSite, problems: Problems) -> int:
     """Broken internal links of a rendered site as errors; returns the links checked."""
+    from .links import (
+        check_links,  # only `check` needs it: keep it out of build start-up
+    )
+
     site = rendered.site
     return check_links(
         rendered.files,

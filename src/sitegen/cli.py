@@ -13,7 +13,6 @@ import gc
 import os
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Sequence, TextIO
 
@@ -391,24 +390,24 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_clean(args: argparse.Namespace) -> int:
+    from .build import build_moment, output_folder
     from .cache import cache_folder, clean
     from .load import load_site
     from .model import build_model
-    from .write import MARKER
+    from .write import MARKER, refusal_reason
 
     root = args.source.resolve()
     if not (root / "content").is_dir():
         print(f"{_shown(root / 'content')}: no content/ folder here: run sitegen in a site folder "
               "or pass --source DIR", file=sys.stderr)
         return EXIT_PROBLEMS
+    options = BuildOptions(source=root, output=args.output)
+    problems = Problems(root)
+    site = build_model(load_site(root, problems), problems, build_moment(options).date())
+    output = output_folder(options, site)
     targets = [cache_folder(root)]
-    if args.output is not None:
-        output = args.output.resolve()
-    else:
-        problems = Problems(root)
-        site = build_model(load_site(root, problems), problems, datetime.now(UTC).date())
-        output = (root / site.config.output_dir).resolve()
-    if output.is_dir() and (output / MARKER).is_file() and output != root and not root.is_relative_to(output):
+    # Only a folder sitegen would write to, and wrote to (its marker is there).
+    if output.is_dir() and (output / MARKER).is_file() and refusal_reason(output, root) is None:
         targets.append(output)
     elif output.is_dir() and any(output.iterdir()):
         print(f"sitegen: left {_shown(output)} alone: sitegen did not create it (no {MARKER} file)",

@@ -64,10 +64,6 @@ _TextResolver.add_implicit_resolver(
 )
 
 
-class _DuplicateKey(Exception):
-    pass
-
-
 class _PositionConstructor(yaml.constructor.SafeConstructor):
     """SafeConstructor that builds LineDict/LineList and flags duplicate keys."""
 

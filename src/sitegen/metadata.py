@@ -44,15 +44,21 @@ def _drop_empty(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v not in (None, "", [], {})}
 
 
+def _brief_organization(base_url: str, name: str, logo: str | None) -> dict[str, Any]:
+    """The business as named in other blocks (publisher, seller)."""
+    return _drop_empty(
+        {
+            "@type": "Organization",
+            "name": name,
+            "url": base_url,
+            "logo": absolute(base_url, logo) if logo else None,
+        }
+    )
+
+
 def organization(public: PublicSite, full: bool = False) -> dict[str, Any]:
     business = public.business
-    base = public.base_url
-    data: dict[str, Any] = {
-        "@type": "Organization",
-        "name": business.name,
-        "url": base,
-        "logo": absolute(base, business.logo) if business.logo else None,
-    }
+    data = _brief_organization(public.base_url, business.name, business.logo)
     if full:
         contact = business.contact
         data.update(
@@ -142,9 +148,7 @@ def _post_block(
 ) -> Markup:
     # Cached: a preview rebuild of a large blog asks for every post's block,
     # and only the edited post's inputs differ.
-    publisher = _drop_empty(
-        {"@type": "Organization", "name": name, "url": base_url, "logo": absolute(base_url, logo) if logo else None}
-    )
+    publisher = _brief_organization(base_url, name, logo)
     author: dict[str, Any]
     if post.author:
         author = {"@type": "Person", "name": post.author}

@@ -53,9 +53,6 @@ class Source:
     path: str
     line: int = 1
 
-    def at(self, line: int) -> Source:
-        return Source(self.path, line)
-
 
 @dataclass(frozen=True)
 class SiteConfig:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
-import re
 import os
+import re
 import traceback
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -159,6 +159,14 @@ class _ReadTracker:
         return value
 
 
+def _render_tracked(renderer: "Renderer", route: Route) -> tuple[bytes | None, dict[str, Any]]:
+    """Render with `site` behind a _ReadTracker; return the bytes and what was read."""
+    reads: dict[str, Any] = {}
+    context = {**route.context, "site": _ReadTracker(route.context.get("site"), reads)}
+    tracked = Route(route.url, route.output, route.template, context, route.source)
+    return renderer.render(tracked), reads
+
+
 @dataclass
 class _MemoEntry:
     template_key: str
@@ -275,15 +283,7 @@ def render_routes(
                 stats.reused += 1
                 rendered[route.output] = data
                 continue
-            reads: dict[str, Any] = {}
-            tracked = Route(
-                route.url,
-                route.output,
-                route.template,
-                {**route.context, "site": _ReadTracker(route.context.get("site"), reads)},
-                route.source,
-            )
-            data = renderer.render(tracked)
+            data, reads = _render_tracked(renderer, route)
             if data is not None:
                 own = {k: v for k, v in route.context.items() if k != "site"}
                 memo.entries[route.output] = _MemoEntry(key, own, reads, data)
@@ -324,15 +324,8 @@ def _render_one(renderer: Renderer, route: Route, track: bool) -> tuple[bytes | 
     """Render a route; with `track`, also name the `site` attributes it read."""
     if not track:
         return renderer.render(route), ()
-    reads: dict[str, Any] = {}
-    tracked = Route(
-        route.url,
-        route.output,
-        route.template,
-        {**route.context, "site": _ReadTracker(route.context.get("site"), reads)},
-        route.source,
-    )
-    return renderer.render(tracked), tuple(sorted(reads))
+    data, reads = _render_tracked(renderer, route)
+    return data, tuple(sorted(reads))
 
 
 def default_jobs() -> int:

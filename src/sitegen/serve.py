@@ -12,6 +12,7 @@ looks paths up in the build's own table, so nothing outside it is reachable.
 
 from __future__ import annotations
 
+import html
 import http.server
 import ipaddress
 import json
@@ -99,7 +100,6 @@ class Preview:
         self.snapshot: Snapshot | None = None
         self.errors: tuple[str, ...] = ()
         self.event = "reload"
-        self.css_urls: tuple[str, ...] = ()
         self.stopping = False
         self._build_lock = threading.Lock()
 
@@ -209,9 +209,7 @@ def inject_script(html: bytes, epoch: int) -> bytes:
 
 
 def error_page(errors: Iterable[str], epoch: int) -> bytes:
-    import html as html_module
-
-    items = "".join(f"<li>{html_module.escape(e)}</li>" for e in errors)
+    items = "".join(f"<li>{html.escape(e)}</li>" for e in errors)
     page = (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         "<title>sitegen: the site has errors</title></head><body>"

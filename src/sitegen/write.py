@@ -114,7 +114,7 @@ def write_output(
         plan = _update_plan(out, files, copies, unchanged)
         if plan is not None:
             return _update_in_place(out, files, copies, plan)
-    return write_output_fresh(out, files, copies)
+    return _write_fresh(out, files, copies)
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def _update_in_place(
         # Something in the way (a file where a folder must go, a full disk):
         # nothing was replaced yet, so start afresh in a staging folder.
         _undo(out, written)
-        return write_output_fresh(out, files, copies)
+        return _write_fresh(out, files, copies)
     except BaseException:
         _undo(out, written)
         raise
@@ -199,7 +199,7 @@ class _Restart(Exception):
     """A file must replace a folder: leave the in-place path for a fresh one."""
 
 
-def write_output_fresh(
+def _write_fresh(
     out: Path, files: Mapping[str, bytes], copies: list[tuple[str, Path]]
 ) -> WriteResult:
     """Everything into a staging folder, swapped in once all was written."""
