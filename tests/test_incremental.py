@@ -6,6 +6,8 @@ import random
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 from sitegen.build import BuildOptions, BuildSession, render_site
 from sitegen.errors import BuildFailed
 
@@ -31,6 +33,7 @@ def outcome(render) -> tuple[str, object]:
 
 EDITS = (
     "edit_post",
+    "retitle_post",
     "add_post",
     "delete_post",
     "rename_post",
@@ -59,6 +62,11 @@ def apply_edit(root: Path, rng: random.Random, step: int) -> list[Path]:
 
     if kind == "edit_post" and posts:
         write(rng.choice(posts), post_text(rng, f"Edited {step}"))
+    elif kind == "retitle_post" and posts:
+        # Same date and terms: the post keeps its place in every list.
+        path = rng.choice(posts)
+        text = path.read_text()
+        write(path, text.replace("title: ", f"title: Retitled {step} ", 1) + f"\nMore words {step}.\n")
     elif kind == "add_post" or not posts:
         write(root / "content" / "posts" / f"new-{step}.md", post_text(rng, f"New {step}"))
     elif kind == "delete_post":
@@ -94,7 +102,11 @@ def apply_edit(root: Path, rng: random.Random, step: int) -> list[Path]:
     return touched
 
 
-def test_incremental_renders_equal_cold_renders_after_random_edits(make_site):
+@pytest.mark.parametrize("watched", [False, True], ids=["stat-checked", "watcher-trusted"])
+def test_incremental_renders_equal_cold_renders_after_random_edits(make_site, watched):
+    """`watched` is the preview server's mode: only the files named to
+    `forget` are read again, folders are listed again only when a file came
+    or went."""
     site = make_site(
         {
             "content/site.yaml": "base_url: https://example.com/\ntheme: mine\nposts_per_page: 2\n",
@@ -107,7 +119,7 @@ def test_incremental_renders_equal_cold_renders_after_random_edits(make_site):
     for index in range(4):
         site.write({f"content/posts/p{index}.md": post_text(rng, f"Post {index}")})
     options = BuildOptions(source=site.root, now=NOW, drafts=True)
-    session = BuildSession(options)
+    session = BuildSession(options, watched=watched)
     assert outcome(session.render) == outcome(lambda: render_site(options))
     for step in range(40):
         touched = apply_edit(site.root, rng, step)

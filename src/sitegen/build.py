@@ -114,9 +114,11 @@ class BuildSession:
     show that post. The result is byte-identical to a fresh `render_site`.
     """
 
-    def __init__(self, options: BuildOptions, remember: bool = True) -> None:
+    def __init__(self, options: BuildOptions, remember: bool = True, watched: bool = False) -> None:
+        """`watched`: the caller reports every changed file to `forget` (a
+        file watcher does), so files it did not name are not even looked at."""
         self.options = options
-        self._records = RecordCache() if remember else None
+        self._records = RecordCache(watched) if remember else None
         self._memo = RenderMemo() if remember else None
         self._model_memo = ModelMemo() if remember else None
         self._public_memo = PublicMemo() if remember else None

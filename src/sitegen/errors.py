@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 
 class Severity(enum.Enum):
@@ -73,6 +74,9 @@ class Problems:
 
     def add(self, problem: Problem) -> None:
         self._items.append(problem)
+
+    def add_all(self, problems: Iterable[Problem]) -> None:
+        self._items.extend(problems)
 
     @property
     def root(self) -> Path | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import math
 from collections import Counter
+from itertools import chain
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -384,8 +385,12 @@ def build_public_site(
     )
 
     posts = _public_posts(site, now, include_drafts, include_future, memo)
-    tags = _taxonomy("tags", "Tags", posts, lambda p: p.tags)
-    categories = _taxonomy("categories", "Categories", posts, lambda p: p.categories)
+    if memo is not None:
+        tags = memo.taxonomy("tags", "Tags", posts, _tags_of)
+        categories = memo.taxonomy("categories", "Categories", posts, _categories_of)
+    else:
+        tags = _taxonomy("tags", "Tags", posts, _tags_of)
+        categories = _taxonomy("categories", "Categories", posts, _categories_of)
 
     pages = tuple(
         sorted(
@@ -459,24 +464,68 @@ class PublicMemo:
     pages showing them then compare equal at the cost of an identity check."""
 
     def __init__(self) -> None:
-        self._built: dict[tuple[int, bool], tuple[object, ...]] = {}
-        self._used: dict[tuple[int, bool], tuple[object, ...]] = {}
+        self._built: dict[tuple[int, bool], tuple[Post, object, PublicPost]] = {}
+        self._generation = object()
         self._site_parts: dict[str, object] = {}
+        self._names: dict[str, dict[str, str]] = {}
+        self._taxonomies: dict[str, tuple[tuple[PublicPost, ...], Taxonomy]] = {}
 
-    def post(
-        self, post: Post, future: bool, links: tuple[object, ...], make: Callable[[], PublicPost]
-    ) -> PublicPost:
-        """`links` are the post's term links, themselves kept by a cache, so
-        identity checks suffice: no hashing of whole posts."""
-        key = (id(post), future)
-        hit = self._built.get(key)
-        if hit is None or hit[0] is not post or any(a is not b for a, b in zip(hit[1:-1], links)):
-            hit = (post, *links, make())
-        self._used[key] = hit
-        return hit[-1]  # type: ignore[return-value]
+    def names(self, taxonomy: str, names: dict[str, str]) -> dict[str, str]:
+        """The last build's term-name map when equal to this one; a new map
+        starts a new generation of public posts (their term links change)."""
+        old = self._names.get(taxonomy)
+        if old is not None and old == names:
+            return old
+        self._names[taxonomy] = names
+        self._generation = object()
+        return names
 
-    def finish(self) -> None:
-        self._built, self._used = self._used, {}
+    def posts(
+        self, visible: list[tuple[Post, bool]], make: Callable[[Post, bool], PublicPost]
+    ) -> list[PublicPost]:
+        """The public post made last time from each very model post, while
+        the term-name maps (see `names`) stayed the same; else a new one."""
+        built, used, generation = self._built, {}, self._generation
+        found = []
+        for post, future in visible:
+            key = (id(post), future)
+            hit = built.get(key)
+            if hit is None or hit[0] is not post or hit[1] is not generation:
+                hit = (post, generation, make(post, future))
+            used[key] = hit
+            found.append(hit[2])
+        self._built = used
+        return found
+
+    def taxonomy(
+        self,
+        name: str,
+        title: str,
+        posts: tuple[PublicPost, ...],
+        links_of: Callable[[PublicPost], tuple[TermLink, ...]],
+    ) -> Taxonomy:
+        """`_taxonomy(...)`, derived from the last build's when only a few
+        posts were replaced in place, each keeping its terms: then every
+        term keeps its posts in their order, the replaced ones swapped in."""
+        found: Taxonomy | None = None
+        last = self._taxonomies.get(name)
+        if last is not None and len(last[0]) == len(posts):
+            old_posts, old = last
+            changed = [i for i, (a, b) in enumerate(zip(old_posts, posts)) if a is not b]
+            if not changed:
+                found = old
+            elif len(changed) <= 64 and all(links_of(old_posts[i]) == links_of(posts[i]) for i in changed):
+                swap = {id(old_posts[i]): posts[i] for i in changed}
+                touched = {link.slug for i in changed for link in links_of(posts[i])}
+                found = replace(old, terms=tuple(
+                    replace(term, posts=tuple(swap.get(id(p), p) for p in term.posts))
+                    if term.slug in touched else term
+                    for term in old.terms
+                ))
+        if found is None:
+            found = _taxonomy(name, title, posts, links_of)
+        self._taxonomies[name] = (posts, found)
+        return found
 
     def keep_unchanged(self, public: PublicSite) -> PublicSite:
         """The site with each part equal to the last build's replaced by that
@@ -540,39 +589,44 @@ def _public_posts(
     memo: PublicMemo | None,
 ) -> tuple[PublicPost, ...]:
     visible = _visible_posts(site, now, include_drafts, include_future)
-    tag_names = _canonical_names(t for post, _ in visible for t in post.tags)
-    category_names = _canonical_names(c for post, _ in visible for c in post.categories)
-    posts: list[PublicPost] = []
-    for post, future in visible:
-        tags = _term_links("tags", post.tags, tag_names)
-        categories = _term_links("categories", post.categories, category_names)
-
-        def make(post: Post = post, future: bool = future, tags: tuple[TermLink, ...] = tags,
-                 categories: tuple[TermLink, ...] = categories) -> PublicPost:
-            return PublicPost(
-                slug=post.slug,
-                url=f"/blog/{post.slug}/",
-                title=post.title,
-                date=post.date,
-                summary=post.summary or first_paragraph(post.body),
-                author=post.author,
-                draft=post.draft,
-                future=future,
-                body=RichText(post.body),
-                tags=tags,
-                categories=categories,
-                reading_minutes=max(1, math.ceil(word_count(post.body) / WORDS_PER_MINUTE)),
-                source_path=post.source.path,
-            )
-
-        if memo is None:
-            posts.append(make())
-        else:
-            posts.append(memo.post(post, future, (tags, categories), make))
+    tag_names = _canonical_names(chain.from_iterable([post.tags for post, _ in visible]))
+    category_names = _canonical_names(chain.from_iterable([post.categories for post, _ in visible]))
     if memo is not None:
-        memo.finish()
-    posts.sort(key=lambda p: (p.date, p.slug), reverse=True)
+        tag_names = memo.names("tags", tag_names)
+        category_names = memo.names("categories", category_names)
+
+    def make(post: Post, future: bool) -> PublicPost:
+        return PublicPost(
+            slug=post.slug,
+            url=f"/blog/{post.slug}/",
+            title=post.title,
+            date=post.date,
+            summary=post.summary or first_paragraph(post.body),
+            author=post.author,
+            draft=post.draft,
+            future=future,
+            body=RichText(post.body),
+            tags=_term_links("tags", post.tags, tag_names),
+            categories=_term_links("categories", post.categories, category_names),
+            reading_minutes=max(1, math.ceil(word_count(post.body) / WORDS_PER_MINUTE)),
+            source_path=post.source.path,
+        )
+
+    posts = [make(post, future) for post, future in visible] if memo is None else memo.posts(visible, make)
+    posts.sort(key=_newest_first_key, reverse=True)
     return tuple(posts)
+
+
+def _newest_first_key(post: PublicPost) -> tuple[datetime, str]:
+    return (post.date, post.slug)
+
+
+def _tags_of(post: PublicPost) -> tuple[TermLink, ...]:
+    return post.tags
+
+
+def _categories_of(post: PublicPost) -> tuple[TermLink, ...]:
+    return post.categories
 
 
 def _taxonomy(
@@ -583,13 +637,16 @@ def _taxonomy(
 ) -> Taxonomy:
     """The terms of one taxonomy, each with its posts (newest first)."""
     members: dict[str, list[PublicPost]] = {}
-    names: dict[str, str] = {}
+    shown: dict[str, str] = {}
     for post in posts:
         for link in links_of(post):
-            members.setdefault(link.slug, []).append(post)
-            names[link.slug] = link.name
+            found = members.get(link.slug)
+            if found is None:
+                found = members[link.slug] = []
+                shown[link.slug] = link.name
+            found.append(post)
     terms = [
-        Term(taxonomy=name, name=names[slug], slug=slug, url=f"/{name}/{slug}/", posts=tuple(found))
+        Term(taxonomy=name, name=shown[slug], slug=slug, url=f"/{name}/{slug}/", posts=tuple(found))
         for slug, found in members.items()
     ]
     terms.sort(key=lambda t: (t.name.casefold(), t.slug))

@@ -170,6 +170,7 @@ def _render_tracked(renderer: "Renderer", route: Route) -> tuple[bytes | None, d
 @dataclass
 class _MemoEntry:
     template_key: str
+    inputs: object
     context: dict[str, Any]
     site_reads: dict[str, Any]
     data: bytes
@@ -179,25 +180,55 @@ _MISSING = object()
 
 
 class RenderMemo:
-    """What each page was rendered from, kept between builds of one process."""
+    """What each page was rendered from, kept between builds of one process.
+
+    Every entry agrees with the site of the last build that used the memo
+    (`site`): a page either was reused then, after its check, or was
+    rendered from it. So the next build needs to compare only the site
+    attributes that differ between that site and the new one, once per
+    build, and each page asks whether it read any of those.
+    """
 
     def __init__(self) -> None:
         self.entries: dict[str, _MemoEntry] = {}
+        self.site: object = None
+        self._read_names: set[str] = set()
+        self._changed: set[str] | None = None
+
+    def begin(self, site: object) -> None:
+        """Note which site attributes pages read changed since the last build."""
+        if self.site is None:
+            self._changed = None
+        else:
+            old = self.site
+            self._changed = set()
+            for name in self._read_names:
+                before, after = getattr(old, name, _MISSING), getattr(site, name, _MISSING)
+                if before is not after and before != after:
+                    self._changed.add(name)
+        self.site = site
+
+    def remember(self, output: str, entry: _MemoEntry) -> None:
+        self.entries[output] = entry
+        self._read_names.update(entry.site_reads)
 
     def lookup(self, route: Route, template_key: str) -> bytes | None:
         entry = self.entries.get(route.output)
         if entry is None or entry.template_key != template_key:
             return None
-        site = route.context.get("site")
-        context = route.context
-        previous = entry.context
-        if len(context) != len(previous) + 1:
-            return None
-        for name, value in previous.items():
-            # Identity first: unchanged objects are kept by the session's memos.
-            current = context.get(name, _MISSING)
-            if current is not value and current != value:
+        if route.inputs is None or route.inputs is not entry.inputs:
+            context = route.context
+            previous = entry.context
+            if len(context) != len(previous) + 1:
                 return None
+            for name, value in previous.items():
+                # Identity first: unchanged objects are kept by the session's memos.
+                current = context.get(name, _MISSING)
+                if current is not value and current != value:
+                    return None
+        if self._changed is not None:
+            return None if not self._changed.isdisjoint(entry.site_reads) else entry.data
+        site = route.context.get("site")
         for name, value in entry.site_reads.items():
             current = getattr(site, name)
             if current is not value and current != value:
@@ -273,6 +304,9 @@ def render_routes(
     keys = template_keys or TemplateKeys(env)
     stats = stats if stats is not None else RenderStats()
     rendered: dict[str, bytes] = {}
+    routes = list(routes)
+    if memo is not None and routes:
+        memo.begin(routes[0].context.get("site"))
     for route in routes:
         if memo is None:
             data = renderer.render(route)
@@ -286,7 +320,7 @@ def render_routes(
             data, reads = _render_tracked(renderer, route)
             if data is not None:
                 own = {k: v for k, v in route.context.items() if k != "site"}
-                memo.entries[route.output] = _MemoEntry(key, own, reads, data)
+                memo.remember(route.output, _MemoEntry(key, route.inputs, own, reads, data))
         if data is not None:
             stats.rendered += 1
             rendered[route.output] = data

@@ -524,26 +524,8 @@ def _say(stream: TextIO, text: str) -> None:
 def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Run the preview until interrupted; returns the exit status."""
     root = options.build.source.resolve()
-    session = BuildSession(options.build)
+    session = BuildSession(options.build, watched=True)
     preview = Preview(session)
-    first = preview.rebuild()
-    if first.ok:
-        _say(out, f"sitegen: built {first.rendered} pages in {first.seconds * 1000:.0f} ms")
-    else:
-        for line in first.errors:
-            _say(err, line)
-        _say(err, "sitegen: the site has errors; the preview shows them until they are fixed")
-    if options.bind not in ("127.0.0.1", "localhost", "::1"):
-        _say(err, f"sitegen: warning: serving on {options.bind}: other machines on your network can see this preview")
-    try:
-        server = make_server(preview, options.bind, options.port)
-    except OSError as exc:
-        _say(err, f"sitegen: cannot listen on {options.bind}:{options.port}: {exc.strerror or exc}"
-             + (" (is another preview running? try --port 0 for any free port)" if options.port else ""))
-        return 1
-    host, port = str(server.server_address[0]), int(server.server_address[1])
-    shown_host = "localhost" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
-    url = f"http://{shown_host}:{port}/"
 
     def on_change(paths: list[Path]) -> None:
         report = preview.rebuild(paths)
@@ -557,8 +539,35 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.std
                 _say(err, line)
             _say(err, f"sitegen: {len(report.errors)} error(s); the preview keeps the last good build")
 
+    # Watch before the first build: the session trusts the watcher to name
+    # every change, so an edit made while the first build runs must be seen.
     batcher = ChangeBatcher(on_change)
     observer = start_watching(root, batcher)
+
+    def stop_watching() -> None:
+        observer.stop()  # type: ignore[attr-defined]
+        batcher.close()
+        observer.join(timeout=5)  # type: ignore[attr-defined]
+
+    first = preview.rebuild()
+    if first.ok:
+        _say(out, f"sitegen: built {first.rendered} pages in {first.seconds * 1000:.0f} ms")
+    else:
+        for line in first.errors:
+            _say(err, line)
+        _say(err, "sitegen: the site has errors; the preview shows them until they are fixed")
+    if options.bind not in ("127.0.0.1", "localhost", "::1"):
+        _say(err, f"sitegen: warning: serving on {options.bind}: other machines on your network can see this preview")
+    try:
+        server = make_server(preview, options.bind, options.port)
+    except OSError as exc:
+        stop_watching()
+        _say(err, f"sitegen: cannot listen on {options.bind}:{options.port}: {exc.strerror or exc}"
+             + (" (is another preview running? try --port 0 for any free port)" if options.port else ""))
+        return 1
+    host, port = str(server.server_address[0]), int(server.server_address[1])
+    shown_host = "localhost" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
+    url = f"http://{shown_host}:{port}/"
     drafts = "drafts and future posts shown" if options.build.drafts else "drafts hidden"
     _say(out, f"sitegen: previewing {root} at {url} ({drafts}); Ctrl-C stops")
     if options.open_browser:
@@ -572,10 +581,8 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.std
         pass
     finally:
         preview.stop()
-        observer.stop()  # type: ignore[attr-defined]
-        batcher.close()
+        stop_watching()
         server.server_close()
-        observer.join(timeout=5)  # type: ignore[attr-defined]
         signal.signal(signal.SIGTERM, previous_term)
     _say(out, "sitegen: preview stopped")
     return 0
