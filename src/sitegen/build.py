@@ -216,16 +216,17 @@ class BuildSession:
                 old,
                 options.jobs or default_jobs(),
                 self.progress,
+                site=public,
             )
             self.stats = RenderStats(rendered=len(files) - len(self.unchanged), reused=len(self.unchanged))
         elif memo is None and self._memo is None:
             # A one-off build: spread pages over processes.
             files, _ = render_routes_parallel(
-                routes.pages, env, problems, options.jobs or default_jobs(), self.progress
+                routes.pages, env, problems, options.jobs or default_jobs(), self.progress, site=public
             )
             self.stats = RenderStats(rendered=len(files))
         else:
-            files = render_routes(routes.pages, env, problems, memo, keys, self.stats)
+            files = render_routes(routes.pages, env, problems, memo, keys, self.stats, public)
         clock.lap("render")
         if problems.has_errors():
             raise BuildFailed(problems)

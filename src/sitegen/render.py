@@ -81,15 +81,18 @@ def make_environment(
 class Renderer:
     """Renders routes; reports template problems once each, with file and line."""
 
-    def __init__(self, env: jinja2.Environment, problems: Problems) -> None:
+    def __init__(self, env: jinja2.Environment, problems: Problems, site: object) -> None:
         self.env = env
         self.problems = problems
+        self.site = site  # every page's `site`: the public view
         self._reported: set[tuple[str, int, str]] = set()
 
-    def render(self, route: Route) -> bytes | None:
+    def render(self, route: Route, site: object = None) -> bytes | None:
+        """The page's bytes, or None after reporting why it failed; `site`
+        stands in for the public view (see _ReadTracker)."""
         try:
             template = self.env.get_template(route.template)
-            text = template.render(route.context)
+            text = template.render(route.context, site=self.site if site is None else site)
         except jinja2.TemplateSyntaxError as exc:
             self._report(exc.filename or route.template, exc.lineno or 0, f"template error: {exc.message}")
             return None
@@ -162,9 +165,7 @@ class _ReadTracker:
 def _render_tracked(renderer: "Renderer", route: Route) -> tuple[bytes | None, dict[str, Any]]:
     """Render with `site` behind a _ReadTracker; return the bytes and what was read."""
     reads: dict[str, Any] = {}
-    context = {**route.context, "site": _ReadTracker(route.context.get("site"), reads)}
-    tracked = Route(route.url, route.output, route.template, context, route.source)
-    return renderer.render(tracked), reads
+    return renderer.render(route, _ReadTracker(renderer.site, reads)), reads
 
 
 @dataclass
@@ -219,7 +220,7 @@ class RenderMemo:
         if route.inputs is None or route.inputs is not entry.inputs:
             context = route.context
             previous = entry.context
-            if len(context) != len(previous) + 1:
+            if len(context) != len(previous):
                 return None
             for name, value in previous.items():
                 # Identity first: unchanged objects are kept by the session's memos.
@@ -228,7 +229,7 @@ class RenderMemo:
                     return None
         if self._changed is not None:
             return None if not self._changed.isdisjoint(entry.site_reads) else entry.data
-        site = route.context.get("site")
+        site = self.site
         for name, value in entry.site_reads.items():
             current = getattr(site, name)
             if current is not value and current != value:
@@ -298,15 +299,16 @@ def render_routes(
     memo: RenderMemo | None = None,
     template_keys: TemplateKeys | None = None,
     stats: RenderStats | None = None,
+    site: object = None,
 ) -> dict[str, bytes]:
-    """Render every route; with a memo, reuse pages whose inputs did not change."""
-    renderer = Renderer(env, problems)
+    """Render every route with `site` (the public view); with a memo, reuse
+    pages whose inputs did not change."""
+    renderer = Renderer(env, problems, site)
     keys = template_keys or TemplateKeys(env)
     stats = stats if stats is not None else RenderStats()
     rendered: dict[str, bytes] = {}
-    routes = list(routes)
-    if memo is not None and routes:
-        memo.begin(routes[0].context.get("site"))
+    if memo is not None:
+        memo.begin(site)
     for route in routes:
         if memo is None:
             data = renderer.render(route)
@@ -319,8 +321,7 @@ def render_routes(
                 continue
             data, reads = _render_tracked(renderer, route)
             if data is not None:
-                own = {k: v for k, v in route.context.items() if k != "site"}
-                memo.remember(route.output, _MemoEntry(key, route.inputs, own, reads, data))
+                memo.remember(route.output, _MemoEntry(key, route.inputs, dict(route.context), reads, data))
         if data is not None:
             stats.rendered += 1
             rendered[route.output] = data
@@ -334,7 +335,7 @@ def render_routes(
 
 # What forked workers render from. Set just before the pool starts; the
 # workers inherit it (fork), so routes and the environment are never pickled.
-_WORK: tuple[list[Route], jinja2.Environment, Path | None, bool] | None = None
+_WORK: tuple[list[Route], jinja2.Environment, Path | None, bool, object] | None = None
 PARALLEL_MIN_PAGES = 200
 _CHUNK = 24
 
@@ -343,9 +344,9 @@ def _render_chunk(
     indices: list[int],
 ) -> tuple[list[tuple[int, bytes, tuple[str, ...]]], list[Problem], dict[str, str]]:
     assert _WORK is not None
-    routes, env, root, track = _WORK
+    routes, env, root, track, site = _WORK
     problems = Problems(root)
-    renderer = Renderer(env, problems)
+    renderer = Renderer(env, problems, site)
     done = []
     for index in indices:
         data, reads = _render_one(renderer, routes[index], track)
@@ -373,6 +374,8 @@ def render_routes_parallel(
     jobs: int,
     progress: Callable[[int, int], None] | None = None,
     track: bool = False,
+    *,
+    site: object,
 ) -> tuple[dict[str, bytes], dict[str, tuple[str, ...]]]:
     """Like `render_routes` (without a memo), spread over `jobs` processes.
 
@@ -386,7 +389,7 @@ def render_routes_parallel(
     routes = list(routes)
     reads: dict[str, tuple[str, ...]] = {}
     if jobs <= 1 or len(routes) < PARALLEL_MIN_PAGES or "fork" not in multiprocessing.get_all_start_methods():
-        renderer = Renderer(env, problems)
+        renderer = Renderer(env, problems, site)
         files: dict[str, bytes] = {}
         for route in routes:
             data, route_reads = _render_one(renderer, route, track)
@@ -402,7 +405,7 @@ def render_routes_parallel(
     chunks = [list(range(start, min(start + _CHUNK, len(routes)))) for start in range(0, len(routes), _CHUNK)]
     results: dict[int, tuple[bytes, tuple[str, ...]]] = {}
     found: list[Problem] = []
-    _WORK = (routes, env, problems.root, track)
+    _WORK = (routes, env, problems.root, track, site)
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             for done, chunk_problems, converted in pool.imap_unordered(_render_chunk, chunks):
@@ -442,6 +445,8 @@ def render_incrementally(
     old_output: Path | None,
     jobs: int,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    site: object,
 ) -> tuple[dict[str, bytes], dict[str, PageRecord], set[str]]:
     """A full build that re-renders only pages whose inputs changed.
 
@@ -454,14 +459,13 @@ def render_incrementally(
     memo: dict[int, tuple[object, str]] = {}
     site_parts: dict[str, str] = {}
 
-    def part(site: object, name: str) -> str:
+    def part(name: str) -> str:
         if name not in site_parts:
             site_parts[name] = fingerprint(getattr(site, name, None), memo)
         return site_parts[name]
 
     def digest(route: Route, base: str, reads: tuple[str, ...]) -> str:
-        site = route.context.get("site")
-        text = base + "".join(f"|{n}={part(site, n)}" for n in reads)
+        text = base + "".join(f"|{n}={part(n)}" for n in reads)
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
     bases: dict[str, str] = {}
@@ -470,8 +474,7 @@ def render_incrementally(
     unchanged: set[str] = set()
     pending: list[Route] = []
     for route in routes:
-        own = {k: v for k, v in route.context.items() if k != "site"}
-        base = f"{salt}|{keys.key(route.template)}|{fingerprint(own, memo)}"
+        base = f"{salt}|{keys.key(route.template)}|{fingerprint(dict(route.context), memo)}"
         bases[route.output] = base
         before = previous.get(route.output)
         if before is not None and old_output is not None and digest(route, base, before[1]) == before[0]:
@@ -482,7 +485,7 @@ def render_incrementally(
                 unchanged.add(route.output)
                 continue
         pending.append(route)
-    fresh, reads = render_routes_parallel(pending, env, problems, jobs, progress, track=True)
+    fresh, reads = render_routes_parallel(pending, env, problems, jobs, progress, track=True, site=site)
     for route in pending:
         data = fresh.get(route.output)
         if data is None:

@@ -78,7 +78,7 @@ class Route:
         self.url = url
         self.output = output
         self.template = template
-        self.context = context
+        self.context = context  # the template's variables but `site`, which every page gets
         self.source = source
         # What the page was planned from, besides `site`: the very same object
         # build after build while those inputs are unchanged, so a preview
@@ -136,10 +136,11 @@ class RouteMemo:
 
     def __init__(self) -> None:
         self._site_key: tuple[object, ...] = ()
-        self._plans: dict[str, tuple[tuple[object, ...], PageMeta]] = {}
-        self._used: dict[str, tuple[tuple[object, ...], PageMeta]] = {}
+        self._plans: dict[str, tuple[tuple[object, ...], Route, tuple[object, ...]]] = {}
+        self._used: dict[str, tuple[tuple[object, ...], Route, tuple[object, ...]]] = {}
         self.clash_free: list[tuple[str, str]] | None = None
-        self.sitemap: tuple[list[object], tuple[SitemapEntry, ...]] | None = None
+        self.sitemap: tuple[SitemapEntry, ...] | None = None
+        self.sitemap_of: dict[int, tuple[Route, SitemapEntry]] = {}
 
     def start(self, public: PublicSite) -> None:
         key = (public.base_url, public.language, public.title, public.business)
@@ -147,17 +148,32 @@ class RouteMemo:
             self._site_key = key
             self._plans = {}
             self.sitemap = None
+            self.sitemap_of = {}
 
-    def plan(
-        self, url: str, inputs: tuple[object, ...], make: Callable[[], PageMeta]
-    ) -> tuple[tuple[object, ...], PageMeta]:
-        """The last build's (inputs, meta) for `url` when its inputs are equal
-        (identity first, element by element), else fresh ones."""
+    def plan(self, url: str, inputs: tuple[object, ...], make: Callable[[tuple[object, ...]], Route]) -> Route:
+        """The last build's route for `url` when its inputs are equal
+        (identity first, element by element), else `make(inputs)`."""
         hit = self._plans.get(url)
         if hit is None or hit[0] != inputs:
-            hit = (inputs, make())
+            hit = (inputs, make(inputs), ())
         self._used[url] = hit
-        return hit
+        return hit[1]
+
+    def reuse(self, url: str, parts: tuple[object, ...]) -> Route | None:
+        """The last build's route for `url` if it was noted with these very
+        `parts` (see `note`): the short way for the thousands of post and
+        term pages of a big blog, skipping even the making of `inputs`."""
+        hit = self._plans.get(url)
+        if hit is None or hit[2] != parts or not parts:
+            return None
+        self._used[url] = hit
+        return hit[1]
+
+    def note(self, url: str, parts: tuple[object, ...]) -> None:
+        """Remember that `url`'s route follows from `parts` alone (given the
+        site-wide facts `start` checks)."""
+        inputs, route, _ = self._used[url]
+        self._used[url] = (inputs, route, parts)
 
     def finish(self) -> None:
         self._plans, self._used = self._used, {}
@@ -234,21 +250,19 @@ class _Planner:
         if not in_sitemap:
             self.unlisted.add(url)
 
-        def make() -> PageMeta:
+        def make(inputs: object = None) -> Route:
             blocks = json_ld() if callable(json_ld) else json_ld
-            return self._meta(url, title, description, section, trail, blocks, og_type, image)
+            meta = self._meta(url, title, description, section, trail, blocks, og_type, image)
+            return Route(url, output, template, {"meta": meta, **extra}, source, inputs, line)
 
-        inputs: object = None
         if self.memo is not None:
             key = (
                 template, source, made_from, title, description, section, trail, og_type, image,
                 None if callable(json_ld) else json_ld, *extra.keys(), *extra.values(),
             )
-            inputs, meta = self.memo.plan(url, key, make)
+            self.pages.append(self.memo.plan(url, key, make))
         else:
-            meta = make()
-        context = {"site": self.public, "meta": meta, **extra}
-        self.pages.append(Route(url, output, template, context, source, inputs, line))
+            self.pages.append(make())
 
     def settle(self, first: int = 0) -> None:
         """Claim the outputs of the pages planned since `first`, in order;
@@ -417,21 +431,28 @@ def plan_routes(
 
 
 def _sitemap_entries(planner: _Planner, memo: RouteMemo | None) -> tuple[SitemapEntry, ...]:
-    """One entry per listed HTML page; kept while the same pages are planned
-    from the same inputs (a preview rebuild after a post's body changed)."""
-    listed = [
-        route for route in planner.pages
-        if route.output.endswith(".html") and route.url != "/404.html" and route.url not in planner.unlisted
-    ]
-    if memo is not None:
-        inputs: list[object] = [route.url for route in listed]
-        inputs.extend(route.inputs for route in listed)
-        if memo.sitemap is not None and memo.sitemap[0] == inputs:
-            return memo.sitemap[1]
-    entries = tuple(_sitemap_entry(route.context["meta"].canonical, _lastmod(route)) for route in listed)
-    if memo is not None:
-        memo.sitemap = (inputs, entries)
-    return entries
+    """One entry per listed HTML page. With a memo, each route kept from the
+    last build keeps its entry, and equal entries keep the last tuple, so
+    the sitemap is re-rendered only when an entry changed."""
+    unlisted = planner.unlisted
+    known = memo.sitemap_of if memo is not None else {}
+    seen: dict[int, tuple[Route, SitemapEntry]] = {}
+    entries: list[SitemapEntry] = []
+    for route in planner.pages:
+        hit = known.get(id(route))
+        if hit is None or hit[0] is not route:
+            if not route.output.endswith(".html") or route.url == "/404.html":
+                continue
+            hit = (route, _sitemap_entry(route.context["meta"].canonical, _lastmod(route)))
+        if route.url not in unlisted:
+            seen[id(route)] = hit
+            entries.append(hit[1])
+    if memo is None:
+        return tuple(entries)
+    memo.sitemap_of = seen
+    if memo.sitemap is None or list(memo.sitemap) != entries:
+        memo.sitemap = tuple(entries)
+    return memo.sitemap
 
 
 # Shared, so that a page's plan compares equal to the last build's by identity.
@@ -453,14 +474,23 @@ def _plan_blog(planner: _Planner, public: PublicSite, blog_link: Link) -> None:
             pagination.page_urls[pagination.number - 1], "blog.html", "the blog index (built-in)",
             title, None, "blog", posts=chunk, pagination=pagination,
         )
-    for index, post in enumerate(posts):
-        newer = posts[index - 1] if index > 0 else None
-        older = posts[index + 1] if index + 1 < len(posts) else None
+    memo = planner.memo
+    pages = planner.pages
+    neighbours: tuple[PublicPost | None, ...] = (None, *posts, None)
+    for newer, post, older in zip(neighbours, posts, neighbours[2:]):
+        if memo is not None:
+            parts = (post, newer, older)
+            route = memo.reuse(post.url, parts)
+            if route is not None:
+                pages.append(route)
+                continue
         planner.add(
             post.url, "post.html", post.source_path, post.title, post.summary, "blog",
             trail=_BLOG_TRAIL, json_ld=functools.partial(_post_blocks, public, post),
             og_type="article", made_from=post, post=post, newer_post=newer, older_post=older,
         )
+        if memo is not None:
+            memo.note(post.url, parts)
 
 
 def _post_blocks(public: PublicSite, post: PublicPost) -> tuple[Markup, ...]:
@@ -479,18 +509,28 @@ def _plan_taxonomy(
     # not re-render the pages of terms it does not carry.
     summaries = {t.slug: t for t in summary.terms}
     singular = "Tag" if taxonomy.name == "tags" else "Category"
+    memo = planner.memo
     for term in taxonomy.terms:
         term_summary = summaries[term.slug]
         for chunk, pagination in _paginate(term.posts, planner.public.posts_per_page, term.url):
+            url = pagination.page_urls[pagination.number - 1]
+            if memo is not None:
+                parts = (summary, term_summary, pagination, trail, chunk)
+                route = memo.reuse(url, parts)
+                if route is not None:
+                    planner.pages.append(route)
+                    continue
             title = f"{singular}: {term.name}"
             if pagination.number > 1:
                 title += f", page {pagination.number}"
             planner.add(
-                pagination.page_urls[pagination.number - 1], "term.html",
+                url, "term.html",
                 f"the {taxonomy.name} page for '{term.name}' (built-in)", title, None, "blog",
                 trail=trail, taxonomy=summary, term=term_summary,
                 posts=chunk, pagination=pagination,
             )
+            if memo is not None:
+                memo.note(url, parts)
 
 
 def _paginate(
