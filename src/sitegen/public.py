@@ -469,6 +469,11 @@ class PublicMemo:
         self._site_parts: dict[str, object] = {}
         self._names: dict[str, dict[str, str]] = {}
         self._taxonomies: dict[str, tuple[tuple[PublicPost, ...], Taxonomy]] = {}
+        self._last_posts: tuple[
+            tuple[Post, ...], datetime, tuple[bool, bool], tuple[PublicPost, ...], Callable[[Post, bool], PublicPost]
+        ] | None = None
+        self._position: dict[int, int | None] = {}
+        self._valid_until: datetime | None = None
 
     def names(self, taxonomy: str, names: dict[str, str]) -> dict[str, str]:
         """The last build's term-name map when equal to this one; a new map
@@ -495,6 +500,59 @@ class PublicMemo:
             used[key] = hit
             found.append(hit[2])
         self._built = used
+        return found
+
+    def note_posts(
+        self,
+        model_posts: tuple[Post, ...],
+        now: datetime,
+        flags: tuple[bool, bool],
+        public: tuple[PublicPost, ...],
+        make: Callable[[Post, bool], PublicPost],
+    ) -> None:
+        """Remember this build's posts for `posts_in_place`."""
+        by_source = {p.source_path: index for index, p in enumerate(public)}
+        self._last_posts = (model_posts, now, flags, public, make)
+        self._position = {id(p): by_source.get(p.source.path) for p in model_posts}
+        later = [p.date for p in model_posts if p.date > now]
+        self._valid_until = min(later) if later else None
+
+    def posts_in_place(
+        self, model_posts: tuple[Post, ...], now: datetime, flags: tuple[bool, bool]
+    ) -> tuple[PublicPost, ...] | None:
+        """The last build's public posts with a few replaced in place, when
+        only a few model posts were replaced by ones with the same slug, date,
+        draft flag and terms, and no post's date was passed since: then
+        every post is shown or hidden as before, in the same order, under the
+        same term names. None when that cannot be known cheaply."""
+        if self._last_posts is None:
+            return None
+        old_posts, then, old_flags, public, make = self._last_posts
+        if old_flags != flags or len(old_posts) != len(model_posts) or now < then:
+            return None
+        if self._valid_until is not None and now >= self._valid_until:
+            return None
+        changed = [i for i, (a, b) in enumerate(zip(old_posts, model_posts)) if a is not b]
+        if len(changed) > 64:
+            return None
+        kept = list(public)
+        position = dict(self._position)
+        for index in changed:
+            old, new = old_posts[index], model_posts[index]
+            if (old.slug, old.date, old.draft, old.tags, old.categories, old.source.path) != (
+                new.slug, new.date, new.draft, new.tags, new.categories, new.source.path
+            ):
+                return None
+            at = position.pop(id(old))
+            position[id(new)] = at
+            if at is not None:  # shown: shown again, at the same place
+                future = kept[at].future
+                kept[at] = make(new, future)
+                self._built.pop((id(old), future), None)
+                self._built[(id(new), future)] = (new, self._generation, kept[at])
+        found = tuple(kept)
+        self._last_posts = (model_posts, now, flags, found, make)
+        self._position = position
         return found
 
     def taxonomy(
@@ -588,33 +646,43 @@ def _public_posts(
     include_future: bool,
     memo: PublicMemo | None,
 ) -> tuple[PublicPost, ...]:
+    if memo is not None:
+        kept = memo.posts_in_place(site.posts, now, (include_drafts, include_future))
+        if kept is not None:
+            return kept
     visible = _visible_posts(site, now, include_drafts, include_future)
     tag_names = _canonical_names(chain.from_iterable([post.tags for post, _ in visible]))
     category_names = _canonical_names(chain.from_iterable([post.categories for post, _ in visible]))
     if memo is not None:
         tag_names = memo.names("tags", tag_names)
         category_names = memo.names("categories", category_names)
-
-    def make(post: Post, future: bool) -> PublicPost:
-        return PublicPost(
-            slug=post.slug,
-            url=f"/blog/{post.slug}/",
-            title=post.title,
-            date=post.date,
-            summary=post.summary or first_paragraph(post.body),
-            author=post.author,
-            draft=post.draft,
-            future=future,
-            body=RichText(post.body),
-            tags=_term_links("tags", post.tags, tag_names),
-            categories=_term_links("categories", post.categories, category_names),
-            reading_minutes=max(1, math.ceil(word_count(post.body) / WORDS_PER_MINUTE)),
-            source_path=post.source.path,
-        )
-
+    make = functools.partial(_public_post, names=(tag_names, category_names))
     posts = [make(post, future) for post, future in visible] if memo is None else memo.posts(visible, make)
     posts.sort(key=_newest_first_key, reverse=True)
-    return tuple(posts)
+    found = tuple(posts)
+    if memo is not None:
+        memo.note_posts(site.posts, now, (include_drafts, include_future), found, make)
+    return found
+
+
+def _public_post(post: Post, future: bool, names: tuple[dict[str, str], dict[str, str]]) -> PublicPost:
+    """`post` as published; `names` are the displayed names of tags and of
+    categories by slug (see `_canonical_names`)."""
+    return PublicPost(
+        slug=post.slug,
+        url=f"/blog/{post.slug}/",
+        title=post.title,
+        date=post.date,
+        summary=post.summary or first_paragraph(post.body),
+        author=post.author,
+        draft=post.draft,
+        future=future,
+        body=RichText(post.body),
+        tags=_term_links("tags", post.tags, names[0]),
+        categories=_term_links("categories", post.categories, names[1]),
+        reading_minutes=max(1, math.ceil(word_count(post.body) / WORDS_PER_MINUTE)),
+        source_path=post.source.path,
+    )
 
 
 def _newest_first_key(post: PublicPost) -> tuple[datetime, str]:

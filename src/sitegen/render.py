@@ -175,6 +175,7 @@ class _MemoEntry:
     context: dict[str, Any]
     site_reads: dict[str, Any]
     data: bytes
+    read_names: frozenset[str] = frozenset()
 
 
 _MISSING = object()
@@ -195,6 +196,8 @@ class RenderMemo:
         self.site: object = None
         self._read_names: set[str] = set()
         self._changed: set[str] | None = None
+        self._verdicts: dict[frozenset[str], bool] = {}
+        self._interned: dict[frozenset[str], frozenset[str]] = {}
 
     def begin(self, site: object) -> None:
         """Note which site attributes pages read changed since the last build."""
@@ -208,15 +211,31 @@ class RenderMemo:
                 if before is not after and before != after:
                     self._changed.add(name)
         self.site = site
+        self._verdicts = {}
 
     def remember(self, output: str, entry: _MemoEntry) -> None:
+        names = frozenset(entry.site_reads)
+        entry.read_names = self._interned.setdefault(names, names)
         self.entries[output] = entry
-        self._read_names.update(entry.site_reads)
+        self._read_names.update(names)
+
+    def unaffected(self, entry: _MemoEntry) -> bool:
+        """Whether the page read none of the site attributes that changed;
+        answered once per distinct set of attributes (about one per template)."""
+        if self._changed is None:
+            return False
+        names = entry.read_names
+        verdict = self._verdicts.get(names)
+        if verdict is None:
+            verdict = self._verdicts[names] = self._changed.isdisjoint(names)
+        return verdict
 
     def lookup(self, route: Route, template_key: str) -> bytes | None:
         entry = self.entries.get(route.output)
         if entry is None or entry.template_key != template_key:
             return None
+        if route.inputs is not None and route.inputs is entry.inputs and self._changed is not None:
+            return entry.data if self.unaffected(entry) else None
         if route.inputs is None or route.inputs is not entry.inputs:
             context = route.context
             previous = entry.context
@@ -325,8 +344,8 @@ def render_routes(
         if data is not None:
             stats.rendered += 1
             rendered[route.output] = data
-    if memo is not None:
-        memo.forget_missing(set(rendered))
+    if memo is not None and len(memo.entries) != len(rendered):
+        memo.forget_missing(set(rendered))  # every page rendered has an entry
     return rendered
 
 

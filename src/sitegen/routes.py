@@ -139,6 +139,7 @@ class RouteMemo:
         self._plans: dict[str, tuple[tuple[object, ...], Route, tuple[object, ...]]] = {}
         self._used: dict[str, tuple[tuple[object, ...], Route, tuple[object, ...]]] = {}
         self.clash_free: list[tuple[str, str]] | None = None
+        self.last_pages: list[Route] | None = None  # the pages `clash_free` was made from
         self.sitemap: tuple[SitemapEntry, ...] | None = None
         self.sitemap_of: dict[int, tuple[Route, SitemapEntry]] = {}
 
@@ -405,8 +406,7 @@ def plan_routes(
 
     # Every output named, in order: when it is the list of the last build,
     # which had no clash, there is none now either.
-    outputs = [(r.output, r.source) for r in planner.pages]
-    outputs.extend((f.output, f.origin) for f in static_candidates)
+    outputs = _outputs(planner.pages, static_candidates, memo)
     trusted = memo is not None and memo.clash_free == outputs
     problems_before = len(problems)
     if not trusted:
@@ -428,6 +428,28 @@ def plan_routes(
         memo.clash_free = outputs if len(problems) == problems_before else None
         memo.finish()
     return RouteMap(tuple(planner.pages), tuple(static))
+
+
+def _outputs(
+    pages: list[Route], static: list[StaticFile], memo: RouteMemo | None
+) -> list[tuple[str, str]]:
+    """(output, source) of every page and static file; with a memo, the last
+    build's list when every route is the same object or names the same."""
+    if memo is not None and memo.clash_free is not None and memo.last_pages is not None:
+        last = memo.last_pages
+        if len(last) == len(pages) and len(memo.clash_free) == len(pages) + len(static):
+            differ = [i for i, (a, b) in enumerate(zip(last, pages)) if a is not b]
+            same_static = all(
+                memo.clash_free[len(pages) + i] == (f.output, f.origin) for i, f in enumerate(static)
+            )
+            if same_static and all((pages[i].output, pages[i].source) == memo.clash_free[i] for i in differ):
+                memo.last_pages = list(pages)
+                return memo.clash_free
+    found = [(r.output, r.source) for r in pages]
+    found.extend((f.output, f.origin) for f in static)
+    if memo is not None:
+        memo.last_pages = list(pages)
+    return found
 
 
 def _sitemap_entries(planner: _Planner, memo: RouteMemo | None) -> tuple[SitemapEntry, ...]:
@@ -468,13 +490,22 @@ def _taxonomy_trail(blog_link: Link, title: str, url: str) -> tuple[Link, ...]:
 
 def _plan_blog(planner: _Planner, public: PublicSite, blog_link: Link) -> None:
     posts = public.posts
+    memo = planner.memo
     for chunk, pagination in _paginate(posts, public.posts_per_page, "/blog/"):
+        url = pagination.page_urls[pagination.number - 1]
+        if memo is not None:
+            parts: tuple[object, ...] = (chunk, pagination)
+            route = memo.reuse(url, parts)
+            if route is not None:
+                planner.pages.append(route)
+                continue
         title = "Blog" if pagination.number == 1 else f"Blog, page {pagination.number}"
         planner.add(
-            pagination.page_urls[pagination.number - 1], "blog.html", "the blog index (built-in)",
+            url, "blog.html", "the blog index (built-in)",
             title, None, "blog", posts=chunk, pagination=pagination,
         )
-    memo = planner.memo
+        if memo is not None:
+            memo.note(url, parts)
     pages = planner.pages
     neighbours: tuple[PublicPost | None, ...] = (None, *posts, None)
     for newer, post, older in zip(neighbours, posts, neighbours[2:]):
