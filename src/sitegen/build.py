@@ -19,7 +19,7 @@ from typing import Callable, Iterable
 
 import jinja2
 
-from . import markup
+from . import markup, snapshot
 from .cache import MarkdownStore, PageStore, TemplateBytecodeCache, cache_folder
 from .deploy import BaseUrlChoice
 from .errors import BuildFailed, Problem, Problems
@@ -39,7 +39,7 @@ from .render import (
 )
 from .routes import RouteMap, RouteMemo, plan_routes
 from .theme import BUILTIN_THEME, static_dirs, template_dirs
-from .write import MARKER, OutputRefused, refusal_reason, write_output
+from .write import MARKER, MARKER_TEXT, OutputRefused, refusal_reason, write_output
 
 
 @dataclass(frozen=True)
@@ -287,9 +287,14 @@ def _static_sources(
 
 
 def output_folder(options: BuildOptions, site: Site) -> Path:
+    return _output_path(options, site.root, site.config.output_dir)
+
+
+def _output_path(options: BuildOptions, root: Path, output_dir: str) -> Path:
+    """Where a build writes, given site.yaml's `output_dir` (--output wins)."""
     if options.output is not None:
         return options.output.expanduser().resolve()
-    return (site.root / site.config.output_dir).expanduser().resolve()
+    return (root / output_dir).expanduser().resolve()
 
 
 OutputCheck = Callable[[Site, Problems], None]
@@ -320,17 +325,44 @@ def build_site(
 ) -> BuildResult:
     """Render the whole site, then write it atomically; raises BuildFailed.
 
+    When nothing a build reads changed since the last successful one (see
+    snapshot.py), the output already holds exactly what this build would
+    write, so the last build's report is replayed instead, warnings and
+    --strict failures included. Any doubt means a full build.
+
     `progress` is called with (pages rendered, pages in all) now and then."""
     started = time.perf_counter()
+    # One moment for the no-change check, the build and its record.
+    now = build_moment(options)
+    options = replace(options, now=now)
+    root = options.source.resolve()
+    settings = _snapshot_settings(options, root)
+    if options.cache:
+        replayed = snapshot.replay(
+            root, settings, now, lambda output_dir: _usable_output(options, root, output_dir),
+            may_write=options.cache_write,
+        )
+        if replayed is not None:
+            _fail_on_warnings(root, replayed.warnings, options)
+            seconds = time.perf_counter() - started
+            return BuildResult(
+                output=replayed.output,
+                pages=replayed.pages,
+                static_files=replayed.static_files,
+                warnings=replayed.warnings,
+                seconds=seconds,
+                timings={"unchanged check": seconds},
+                unchanged=replayed.pages,
+            )
+    recorder = snapshot.Recorder(root) if options.cache and options.cache_write else None
+    if recorder is not None:
+        recorder.start()
+    checked = time.perf_counter()
     session = BuildSession(options, remember=False)
     session.progress = progress
     rendered = session.render(_output_check(options), _previous_output(options))
-    if options.strict and rendered.warnings:
-        strict = Problems(rendered.site.root)
-        for warning in rendered.warnings:
-            strict.error(warning.path, warning.line, f"{warning.message} (a warning; --strict fails on it)")
-        raise BuildFailed(strict)
     site = rendered.site
+    _fail_on_warnings(site.root, rendered.warnings, options)
     output = output_folder(options, site)
     problems = Problems(site.root)
     copies = [(s.output, s.source) for s in rendered.routes.static]
@@ -343,8 +375,24 @@ def build_site(
     except OSError as exc:
         problems.error(output, 0, f"cannot write the output: {exc.strerror or exc}")
         raise BuildFailed(problems) from None
+    if recorder is not None:
+        recorder.finish(
+            output,
+            site.config.output_dir,
+            settings,
+            now.date(),
+            snapshot.moment_window((post.date for post in site.posts), now),
+            rendered.files,
+            dict(copies),
+            (MARKER, MARKER_TEXT.encode("utf-8")),
+            rendered.warnings,
+        )
     written = time.perf_counter()
-    timings = {**rendered.timings, "write": written - started - sum(rendered.timings.values())}
+    timings = {
+        "unchanged check": checked - started,
+        **rendered.timings,
+        "write": written - checked - sum(rendered.timings.values()),
+    }
     return BuildResult(
         output=output,
         pages=len(rendered.files),
@@ -354,6 +402,35 @@ def build_site(
         timings=timings,
         unchanged=len(session.unchanged),
     )
+
+
+def _snapshot_settings(options: BuildOptions, root: Path) -> dict[str, object]:
+    """The options that change a build's bytes, as the no-change record keeps
+    them. The base URL is the one chosen from --base-url and Netlify's
+    variables; the output folder and the moment are checked on their own;
+    --strict only decides whether warnings fail, which a replay does too."""
+    choice = options.base_url
+    return {
+        "root": str(root),
+        "drafts": options.drafts,
+        "future": options.future,
+        "base_url": [choice.override, choice.fallback, choice.origin],
+    }
+
+
+def _usable_output(options: BuildOptions, root: Path, output_dir: str) -> Path | None:
+    """The output folder for a replay, or None when a build would refuse it."""
+    output = _output_path(options, root, output_dir)
+    return None if refusal_reason(output, root) is not None else output
+
+
+def _fail_on_warnings(root: Path, warnings: list[Problem], options: BuildOptions) -> None:
+    """With --strict, every warning fails the build, as an error at its place."""
+    if options.strict and warnings:
+        strict = Problems(root)
+        for warning in warnings:
+            strict.error(warning.path, warning.line, f"{warning.message} (a warning; --strict fails on it)")
+        raise BuildFailed(strict)
 
 
 def _refuse(problems: Problems, options: BuildOptions, site: Site, message: str) -> None:

@@ -274,7 +274,7 @@ def run_build(args: argparse.Namespace) -> int:
         warnings = f", {_plural(len(result.warnings), 'warning')}" if result.warnings else ""
         if args.verbose:
             for stage, seconds in result.timings.items():
-                print(f"  {stage:<12} {seconds * 1000:8.0f} ms")
+                print(f"  {stage:<15} {seconds * 1000:8.0f} ms")
         same = f" ({result.unchanged} unchanged)" if result.unchanged else ""
         print(
             f"sitegen: built {_plural(result.pages, 'page')}{same} and copied "
