@@ -109,9 +109,11 @@ def test_build_summary_quiet_verbose_and_strict(make_site):
     assert "warning: unknown key 'colour'" in normal.stderr
     assert "1 warning" in normal.stdout and "pages" in normal.stdout and "public/" in normal.stdout
     assert "\r" not in normal.stderr, "no progress line when not on a terminal"
-    verbose = site.build("--verbose")
+    verbose = site.build("--verbose", "--no-cache")
     for stage in ("load", "model", "routes", "render", "write"):
         assert stage in verbose.stdout
+    # Nothing changed since the last cached build: only the check runs.
+    assert "unchanged check" in site.build("--verbose").stdout
     quiet = site.build("--quiet")
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
     before = site.output_bytes()

@@ -72,7 +72,14 @@ def make_environment(
         auto_reload=False,
         bytecode_cache=bytecode_cache,
     )
-    env.filters["absolute"] = lambda url: absolute_url(base_url, str(url))
+    @jinja2.pass_context
+    def absolute(context: jinja2.runtime.Context, url: object) -> str:
+        # Takes the context only so that Jinja cannot fold `"/x" | absolute`
+        # into the compiled template: compiled templates are cached on disk
+        # by their source, and the base URL changes between deploy contexts.
+        return absolute_url(base_url, str(url))
+
+    env.filters["absolute"] = absolute
     env.filters["date_format"] = date_format
     env.filters["isoformat"] = isoformat
     return env
@@ -198,6 +205,10 @@ class RenderMemo:
         self._changed: set[str] | None = None
         self._verdicts: dict[frozenset[str], bool] = {}
         self._interned: dict[frozenset[str], frozenset[str]] = {}
+        self._readers: dict[frozenset[str], set[str]] = {}
+        # The last render through this memo when every page of it rendered:
+        # its routes in order and their bytes (see render_routes).
+        self.last: tuple[list[Route], dict[str, bytes], TemplateKeys] | None = None
 
     def begin(self, site: object) -> None:
         """Note which site attributes pages read changed since the last build."""
@@ -216,8 +227,21 @@ class RenderMemo:
     def remember(self, output: str, entry: _MemoEntry) -> None:
         names = frozenset(entry.site_reads)
         entry.read_names = self._interned.setdefault(names, names)
+        old = self.entries.get(output)
+        if old is not None:
+            self._readers[old.read_names].discard(output)
         self.entries[output] = entry
+        self._readers.setdefault(entry.read_names, set()).add(output)
         self._read_names.update(names)
+
+    def affected(self) -> set[str]:
+        """Outputs of pages that read a site attribute that changed."""
+        found: set[str] = set()
+        if self._changed:
+            for names, outputs in self._readers.items():
+                if not self._changed.isdisjoint(names):
+                    found.update(outputs)
+        return found
 
     def unaffected(self, entry: _MemoEntry) -> bool:
         """Whether the page read none of the site attributes that changed;
@@ -258,7 +282,41 @@ class RenderMemo:
     def forget_missing(self, outputs: set[str]) -> None:
         for output in list(self.entries):
             if output not in outputs:
-                del self.entries[output]
+                self._readers[self.entries.pop(output).read_names].discard(output)
+
+    def patch(
+        self, routes: list[Route], keys: TemplateKeys, render: Callable[[Route], bytes | None]
+    ) -> tuple[dict[str, bytes], int] | None:
+        """The last render's pages with only the suspects redone, when the
+        pages are the same list but for routes replaced in place: a route
+        that is not the last build's very object, or that read a site
+        attribute that changed. `render` renders (or reuses) one route.
+        Returns the pages and how many were rendered, or None when a full
+        pass is needed."""
+        if self.last is None or self._changed is None:
+            return None
+        last_routes, last_pages, last_keys = self.last
+        if keys is not last_keys or len(last_routes) != len(routes):
+            return None
+        suspects = [i for i, (a, b) in enumerate(zip(last_routes, routes)) if a is not b]
+        if any(routes[i].output != last_routes[i].output for i in suspects):
+            return None
+        pages = dict(last_pages)
+        redo = {routes[i].output: routes[i] for i in suspects}
+        if self._changed:
+            where = {route.output: route for route in routes}
+            for output in self.affected():
+                redo.setdefault(output, where[output])
+        rendered = 0
+        for output, route in redo.items():
+            before = self.entries.get(output)
+            data = render(route)
+            if data is None:
+                del pages[output]
+            else:
+                pages[output] = data
+                rendered += self.entries.get(output) is not before
+        return pages, rendered
 
 
 _STATIC_REFERENCE = re.compile(r"""\{%[-+]?\s*(?:extends|include|import|from)\s+(["'])(.+?)\1""")
@@ -312,7 +370,7 @@ class RenderStats:
 
 
 def render_routes(
-    routes: Iterable[Route],
+    routes: Sequence[Route],
     env: jinja2.Environment,
     problems: Problems,
     memo: RenderMemo | None = None,
@@ -325,27 +383,45 @@ def render_routes(
     renderer = Renderer(env, problems, site)
     keys = template_keys or TemplateKeys(env)
     stats = stats if stats is not None else RenderStats()
-    rendered: dict[str, bytes] = {}
-    if memo is not None:
-        memo.begin(site)
-    for route in routes:
-        if memo is None:
+    if memo is None:
+        rendered: dict[str, bytes] = {}
+        for route in routes:
             data = renderer.render(route)
-        else:
-            key = keys.key(route.template)
-            data = memo.lookup(route, key)
             if data is not None:
-                stats.reused += 1
+                stats.rendered += 1
                 rendered[route.output] = data
-                continue
+        return rendered
+
+    def render_or_reuse(route: Route) -> bytes | None:
+        assert memo is not None
+        key = keys.key(route.template)
+        data = memo.lookup(route, key)
+        if data is None:
             data, reads = _render_tracked(renderer, route)
             if data is not None:
                 memo.remember(route.output, _MemoEntry(key, route.inputs, dict(route.context), reads, data))
-        if data is not None:
-            stats.rendered += 1
-            rendered[route.output] = data
-    if memo is not None and len(memo.entries) != len(rendered):
+        return data
+
+    routes = list(routes)
+    memo.begin(site)
+    patched = memo.patch(routes, keys, render_or_reuse)
+    if patched is not None:
+        rendered, stats.rendered = patched
+        stats.reused = len(rendered) - stats.rendered
+    else:
+        rendered = {}
+        for route in routes:
+            before = memo.entries.get(route.output)
+            data = render_or_reuse(route)
+            if data is not None:
+                rendered[route.output] = data
+                if memo.entries.get(route.output) is before:
+                    stats.reused += 1
+                else:
+                    stats.rendered += 1
+    if len(memo.entries) != len(rendered):
         memo.forget_missing(set(rendered))  # every page rendered has an entry
+    memo.last = (routes, rendered, keys) if len(rendered) == len(routes) else None
     return rendered
 
 
