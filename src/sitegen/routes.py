@@ -137,7 +137,9 @@ class RouteMemo:
     def __init__(self) -> None:
         self._site_key: tuple[object, ...] = ()
         self._plans: dict[str, tuple[tuple[object, ...], Route, tuple[object, ...]]] = {}
-        self._used: dict[str, tuple[tuple[object, ...], Route, tuple[object, ...]]] = {}
+        # The posts, their routes and the notes they were made with, by
+        # position, for the short way of a blog whose posts stayed in place.
+        self.blog: tuple[tuple[PublicPost, ...], int, list[Route]] | None = None
         self.clash_free: list[tuple[str, str]] | None = None
         self.last_pages: list[Route] | None = None  # the pages `clash_free` was made from
         self.sitemap: tuple[SitemapEntry, ...] | None = None
@@ -148,6 +150,7 @@ class RouteMemo:
         if key != self._site_key:
             self._site_key = key
             self._plans = {}
+            self.blog = None
             self.sitemap = None
             self.sitemap_of = {}
 
@@ -156,8 +159,7 @@ class RouteMemo:
         (identity first, element by element), else `make(inputs)`."""
         hit = self._plans.get(url)
         if hit is None or hit[0] != inputs:
-            hit = (inputs, make(inputs), ())
-        self._used[url] = hit
+            hit = self._plans[url] = (inputs, make(inputs), ())
         return hit[1]
 
     def reuse(self, url: str, parts: tuple[object, ...]) -> Route | None:
@@ -167,17 +169,20 @@ class RouteMemo:
         hit = self._plans.get(url)
         if hit is None or hit[2] != parts or not parts:
             return None
-        self._used[url] = hit
         return hit[1]
 
     def note(self, url: str, parts: tuple[object, ...]) -> None:
         """Remember that `url`'s route follows from `parts` alone (given the
         site-wide facts `start` checks)."""
-        inputs, route, _ = self._used[url]
-        self._used[url] = (inputs, route, parts)
+        inputs, route, _ = self._plans[url]
+        self._plans[url] = (inputs, route, parts)
 
-    def finish(self) -> None:
-        self._plans, self._used = self._used, {}
+    def finish(self, pages: list[Route]) -> None:
+        """Let go of the plans of pages that are gone (deleted posts)."""
+        if len(self._plans) > len(pages):
+            current = {route.url for route in pages}
+            for url in [u for u in self._plans if u not in current]:
+                del self._plans[url]
 
 
 @dataclass
@@ -224,7 +229,11 @@ class _Planner:
             self.folders.setdefault(ancestor, (url, source))
         return True
 
-    def add(
+    def add(self, url: str, *args: Any, **kwargs: Any) -> None:
+        """Plan one page (see `make`) and add it to the site's pages."""
+        self.pages.append(self.make(url, *args, **kwargs))
+
+    def make(
         self,
         url: str,
         template: str,
@@ -239,7 +248,7 @@ class _Planner:
         made_from: object = None,
         in_sitemap: bool = True,
         **extra: Any,
-    ) -> None:
+    ) -> Route:
         """Plan one page. `made_from` names the object the page's metadata
         derives from (besides site-wide facts and the arguments here), so a
         preview rebuild can reuse the metadata while it is unchanged; then
@@ -261,9 +270,8 @@ class _Planner:
                 template, source, made_from, title, description, section, trail, og_type, image,
                 None if callable(json_ld) else json_ld, *extra.keys(), *extra.values(),
             )
-            self.pages.append(self.memo.plan(url, key, make))
-        else:
-            self.pages.append(make())
+            return self.memo.plan(url, key, make)
+        return make()
 
     def settle(self, first: int = 0) -> None:
         """Claim the outputs of the pages planned since `first`, in order;
@@ -426,7 +434,7 @@ def plan_routes(
                 static.append(candidate)
     if memo is not None:
         memo.clash_free = outputs if len(problems) == problems_before else None
-        memo.finish()
+        memo.finish(planner.pages)
     return RouteMap(tuple(planner.pages), tuple(static))
 
 
@@ -507,21 +515,46 @@ def _plan_blog(planner: _Planner, public: PublicSite, blog_link: Link) -> None:
         if memo is not None:
             memo.note(url, parts)
     pages = planner.pages
-    neighbours: tuple[PublicPost | None, ...] = (None, *posts, None)
-    for newer, post, older in zip(neighbours, posts, neighbours[2:]):
-        if memo is not None:
-            parts = (post, newer, older)
-            route = memo.reuse(post.url, parts)
-            if route is not None:
-                pages.append(route)
-                continue
-        planner.add(
-            post.url, "post.html", post.source_path, post.title, post.summary, "blog",
-            trail=_BLOG_TRAIL, json_ld=functools.partial(_post_blocks, public, post),
-            og_type="article", made_from=post, post=post, newer_post=newer, older_post=older,
-        )
-        if memo is not None:
-            memo.note(post.url, parts)
+    if memo is None:
+        pages.extend(_post_route(planner, public, posts, index) for index in range(len(posts)))
+        return
+    # The short way: when the posts are the last build's but for a few
+    # replaced in place, only those and their neighbours are planned again.
+    last = memo.blog
+    if last is not None and len(last[0]) == len(posts) and last[1] == public.posts_per_page:
+        changed = [i for i, (a, b) in enumerate(zip(last[0], posts)) if a is not b]
+        if len(changed) <= 64:
+            routes = list(last[2])
+            for index in {n for i in changed for n in (i - 1, i, i + 1) if 0 <= n < len(posts)}:
+                routes[index] = _post_route(planner, public, posts, index)
+            memo.blog = (posts, public.posts_per_page, routes)
+            pages.extend(routes)
+            return
+    routes = [_post_route(planner, public, posts, index) for index in range(len(posts))]
+    memo.blog = (posts, public.posts_per_page, routes)
+    pages.extend(routes)
+
+
+def _post_route(planner: _Planner, public: PublicSite, posts: tuple[PublicPost, ...], index: int) -> Route:
+    """The route of `posts[index]`; the last build's while it shows the very
+    same post and neighbours."""
+    post = posts[index]
+    newer = posts[index - 1] if index > 0 else None
+    older = posts[index + 1] if index + 1 < len(posts) else None
+    memo = planner.memo
+    parts = (post, newer, older)
+    if memo is not None:
+        route = memo.reuse(post.url, parts)
+        if route is not None:
+            return route
+    route = planner.make(
+        post.url, "post.html", post.source_path, post.title, post.summary, "blog",
+        trail=_BLOG_TRAIL, json_ld=functools.partial(_post_blocks, public, post),
+        og_type="article", made_from=post, post=post, newer_post=newer, older_post=older,
+    )
+    if memo is not None:
+        memo.note(post.url, parts)
+    return route
 
 
 def _post_blocks(public: PublicSite, post: PublicPost) -> tuple[Markup, ...]:
