@@ -18,11 +18,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import marshal
+import operator
 import os
 import sqlite3
 import sys
+from datetime import date, datetime
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 import jinja2
 
@@ -200,44 +202,115 @@ def clean(paths: Iterable[Path]) -> list[Path]:
 # Pages of the last build, for incremental builds from the command line
 
 
-_SCALARS = (str, int, float, bool, type(None))
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+# A fingerprint is the digest of the repr of a tuple of plain values: text,
+# numbers, None, booleans and dates, whose reprs are complete and
+# self-delimiting, so `repr` (in C, for a whole tuple at once) writes an
+# unambiguous encoding. Anything else stands in that tuple as its own
+# digest, a `bytes` object, which no plain value's repr resembles; the text
+# hashed for each kind of digest starts differently, so digests of
+# different kinds never meet. Each dataclass object and tuple is digested
+# once per build, keyed by identity, so a post shown on its own page, its
+# neighbours' pages and a dozen lists is read once. Tuples, lists and dicts
+# keep their order (a template may iterate them, so order is part of the
+# input); sets are sorted, so hash seeds do not matter.
+
+Memo = dict[int, tuple[object, bytes]]
+_PLAIN = frozenset({str, int, float, bool, type(None), date, datetime})
+_NOT_TEXT = _PLAIN - {str}
+_LONG = 512
+_FIELDS: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]] | None] = {}
 
 
-def fingerprint(value: object, memo: dict[int, tuple[object, str]]) -> str:
+def fingerprint(value: object, memo: Memo) -> str:
     """A digest of everything `value` holds, stable across processes.
 
-    The public view is made of frozen dataclasses, tuples, text, numbers and
-    dates, whose reprs are deterministic; objects met twice in one build (a
-    post on its page, its neighbours' and its lists) are digested once.
-    `memo` maps id() to (object, digest): holding the object keeps its id
-    from being reused by another object while the memo lives.
+    Equal digests mean equal inputs: the public view is made of frozen
+    dataclasses, tuples, text, numbers and dates, all encoded completely.
+    `memo` maps id() to (object, digest) for the objects of one build:
+    holding the object keeps its id from being reused by another object
+    while the memo lives.
     """
-    if isinstance(value, _SCALARS):
-        return f"{type(value).__name__}:{value!r}"  # cheap leaves: no hashing
-    key = id(value)
-    found = memo.get(key)
-    if found is not None and found[0] is value:
-        return found[1]
-    if isinstance(value, (tuple, list)):
-        text = "(" + ",".join(fingerprint(item, memo) for item in value) + ")"
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        names = _FIELD_NAMES.get(type(value))
-        if names is None:
-            names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
-        text = type(value).__qualname__ + "|" + "|".join(
-            fingerprint(getattr(value, name), memo) for name in names
-        )
-    elif isinstance(value, dict):
-        text = "{" + ",".join(
-            f"{fingerprint(k, memo)}:{fingerprint(v, memo)}"
-            for k, v in sorted(value.items(), key=lambda item: str(item[0]))
-        ) + "}"
-    else:
-        text = f"{type(value).__qualname__}:{value!r}"
-    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-    memo[key] = (value, digest)
-    return digest
+    plain = _plain(value, memo)
+    return (plain if type(plain) is bytes else _digest(")" + repr(plain))).hex()
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _plain(value: Any, memo: Memo) -> Any:
+    """`value` itself if its repr is a complete encoding, else its digest."""
+    kind = type(value)
+    if kind in _PLAIN:
+        if kind is str and len(value) > _LONG:
+            # Long text (a post's Markdown) is hashed as it is: repr would
+            # copy it with escapes first, at four times the cost.
+            return _digest("'" + value)
+        return value
+    fields = _FIELDS[kind] if kind in _FIELDS else _fields(kind)
+    if fields is not None or kind is tuple:
+        # Immutable: digested once per build. Tuples too, since one tuple
+        # is often shared by hundreds of pages (a list's page URLs).
+        key = id(value)
+        found = memo.get(key)
+        if found is not None and found[0] is value:
+            return found[1]
+        if fields is None:
+            digest = _digest("(" + repr(_plains(value, memo)))
+        else:
+            values = fields[1](value)
+            plains = _plains(values, memo)
+            if plains is values:
+                # Only plain fields (a link, a sitemap entry): cheaper to
+                # write out in the parent's repr than to digest. Tuples
+                # never appear there otherwise, and the tag says the type.
+                return (fields[0], *values)
+            digest = _digest(fields[0] + repr(plains))
+        memo[key] = (value, digest)
+        return digest
+    if kind is list:
+        return _digest("[" + repr(_plains(value, memo)))
+    if kind is dict:
+        pairs = [part for pair in value.items() for part in pair]  # name, value, name ...
+        return _digest("{" + repr(_plains(pairs, memo)))
+    if isinstance(value, (set, frozenset)):
+        return _digest("set" + repr(sorted(repr(_plain(item, memo)) for item in value)))
+    if isinstance(value, str):  # Markup and other text types
+        return _digest(f"{kind.__module__}.{kind.__qualname__}'{value}")
+    # Paths, other numbers: their reprs hold the whole value.
+    return _digest(f"{kind.__module__}.{kind.__qualname__}:{value!r}")
+
+
+def _plains(values: tuple[Any, ...] | list[Any], memo: Memo) -> tuple[Any, ...]:
+    """`values` with each value that is not plain replaced by its digest."""
+    for value in values:
+        kind = type(value)
+        if kind not in _PLAIN or (kind is str and len(value) > _LONG):
+            # Plain values inline: this runs for most fields of most objects.
+            return tuple(
+                [
+                    v if (k := type(v)) in _NOT_TEXT or (k is str and len(v) <= _LONG) else _plain(v, memo)
+                    for v in values
+                ]
+            )
+    return values if type(values) is tuple else tuple(values)
+
+
+def _fields(kind: type) -> tuple[str, Callable[[Any], tuple[Any, ...]]] | None:
+    """For a dataclass type: its tag and a function returning its field
+    values as a tuple; None for any other type."""
+    found: tuple[str, Callable[[Any], tuple[Any, ...]]] | None = None
+    if dataclasses.is_dataclass(kind):
+        names = tuple(f.name for f in dataclasses.fields(kind))
+        getter = operator.attrgetter(*names) if len(names) > 1 else _single(names)
+        found = (f"{kind.__module__}.{kind.__qualname__}", getter)
+    _FIELDS[kind] = found
+    return found
+
+
+def _single(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """attrgetter with one name returns the value itself, not a tuple."""
+    return lambda value: tuple(getattr(value, name) for name in names)
 
 
 class PageStore:

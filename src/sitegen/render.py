@@ -551,7 +551,7 @@ def render_incrementally(
     recorded for it, those bytes are used. Returns the files, the records to
     store for next time, and the outputs whose bytes equal the old output's.
     """
-    memo: dict[int, tuple[object, str]] = {}
+    memo: dict[int, tuple[object, bytes]] = {}
     site_parts: dict[str, str] = {}
 
     def part(name: str) -> str:
