@@ -16,6 +16,7 @@ already change the site's templates.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import marshal
 import operator
@@ -39,16 +40,30 @@ def cache_folder(site_root: Path) -> Path:
     return site_root / CACHE_DIR
 
 
+@functools.lru_cache(maxsize=1)
 def _fingerprint() -> str:
     return "|".join(
         (
             _SCHEMA,
             __version__,
+            _code_digest(),
             MARKDOWN_CONFIGURATION,
             sys.version.split()[0],
             jinja2.__version__,
         )
     )
+
+
+def _code_digest() -> str:
+    """A digest of sitegen's own Python files. Compiled templates depend on
+    how the filters are defined (Jinja folds or calls them differently), and
+    a development install changes code without changing the version."""
+    digest = hashlib.blake2b(digest_size=12)
+    package = Path(__file__).parent
+    for name in sorted(os.listdir(package)):
+        if name.endswith(".py"):
+            digest.update(name.encode() + b"\0" + (package / name).read_bytes())
+    return digest.hexdigest()
 
 
 class MarkdownStore:
