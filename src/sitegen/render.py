@@ -471,8 +471,13 @@ def render_routes_parallel(
     track: bool = False,
     *,
     site: object,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> tuple[dict[str, bytes], dict[str, tuple[str, ...]]]:
     """Like `render_routes` (without a memo), spread over `jobs` processes.
+
+    `meanwhile` is called in this process while the workers render (or
+    first, without workers): work the caller needs anyway is done on a
+    core that would otherwise wait.
 
     Pages are pure functions of their routes, so rendering them in any order
     in any process gives the same bytes; the result is assembled in route
@@ -484,6 +489,7 @@ def render_routes_parallel(
     routes = list(routes)
     reads: dict[str, tuple[str, ...]] = {}
     if jobs <= 1 or len(routes) < PARALLEL_MIN_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+        meanwhile()
         renderer = Renderer(env, problems, site)
         files: dict[str, bytes] = {}
         for route in routes:
@@ -503,7 +509,9 @@ def render_routes_parallel(
     _WORK = (routes, env, problems.root, track, site)
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for done, chunk_problems, converted in pool.imap_unordered(_render_chunk, chunks):
+            chunk_results = pool.imap_unordered(_render_chunk, chunks)  # starts the workers
+            meanwhile()
+            for done, chunk_problems, converted in chunk_results:
                 for index, data, route_reads in done:
                     results[index] = (data, route_reads)
                 found.extend(chunk_problems)
@@ -564,15 +572,19 @@ def render_incrementally(
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
     bases: dict[str, str] = {}
+
+    def base_of(route: Route) -> str:
+        if route.output not in bases:
+            bases[route.output] = f"{salt}|{keys.key(route.template)}|{fingerprint(dict(route.context), memo)}"
+        return bases[route.output]
+
     files: dict[str, bytes] = {}
     records: dict[str, PageRecord] = {}
     unchanged: set[str] = set()
     pending: list[Route] = []
     for route in routes:
-        base = f"{salt}|{keys.key(route.template)}|{fingerprint(dict(route.context), memo)}"
-        bases[route.output] = base
         before = previous.get(route.output)
-        if before is not None and old_output is not None and digest(route, base, before[1]) == before[0]:
+        if before is not None and old_output is not None and digest(route, base_of(route), before[1]) == before[0]:
             data = _read_file(old_output, route.output)
             if data is not None and bytes_hash(data) == before[2]:
                 files[route.output] = data
@@ -580,14 +592,23 @@ def render_incrementally(
                 unchanged.add(route.output)
                 continue
         pending.append(route)
-    fresh, reads = render_routes_parallel(pending, env, problems, jobs, progress, track=True, site=site)
+
+    def digest_pending() -> None:
+        # Pages without a record (all of them in a first build) need their
+        # digest only for next time: compute it while the workers render.
+        for route in pending:
+            base_of(route)
+
+    fresh, reads = render_routes_parallel(
+        pending, env, problems, jobs, progress, track=True, site=site, meanwhile=digest_pending
+    )
     for route in pending:
         data = fresh.get(route.output)
         if data is None:
             continue
         files[route.output] = data
         sha = bytes_hash(data)
-        records[route.output] = (digest(route, bases[route.output], reads[route.output]), reads[route.output], sha)
+        records[route.output] = (digest(route, base_of(route), reads[route.output]), reads[route.output], sha)
         before = previous.get(route.output)
         if before is not None and before[2] == sha and old_output is not None:
             if _read_file(old_output, route.output) == data:  # not edited by hand
@@ -598,6 +619,7 @@ def render_incrementally(
 
 def _read_file(folder: Path, relative: str) -> bytes | None:
     try:
-        return (folder / relative).read_bytes()
+        with open(f"{folder}/{relative}", "rb") as handle:
+            return handle.read()
     except OSError:
         return None
