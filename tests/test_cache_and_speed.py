@@ -79,6 +79,91 @@ def test_foreign_cache_is_not_trusted(make_site):
     assert "Body of the post." in site.page("/blog/a/")
 
 
+POST_WITH_BAD_DATE = "---\ntitle: A\ntags: [soup, leeks]\nauthor: Ann\ndate: someday\n---\nBody.\n"
+
+
+def test_parsed_front_matter_is_kept_and_reused_with_the_same_lines(make_site):
+    """The second build reuses the first build's parsed YAML; what it reports
+    and writes must not tell the difference."""
+    site = make_site({"content/posts/a.md": "---\ntitle: A\ntags: [soup, leeks]\ndate: 2026-01-01\n---\nBody.\n"})
+    assert site.build().returncode == 0
+    stored = site.root / ".sitegen-cache" / "front-matter.json"
+    assert stored.is_file()
+    first = site.output_bytes()
+    (site.root / "content/posts/a.md").write_text(POST_WITH_BAD_DATE.replace("date: someday", "date: 2026-01-01"))
+    assert site.build().returncode == 0
+    site.write({"content/posts/b.md": POST_WITH_BAD_DATE})
+    for _ in range(2):  # the broken file's own YAML is fine: it may be kept
+        failed = site.build()
+        assert failed.returncode == 1
+        assert "content/posts/b.md:5:" in failed.stderr, failed.stderr
+    (site.root / "content/posts/b.md").unlink()
+    (site.root / "content/posts/a.md").write_text("---\ntitle: A\ntags: [soup, leeks]\ndate: 2026-01-01\n---\nBody.\n")
+    assert site.build().returncode == 0
+    assert site.output_bytes() == first
+
+
+def test_a_kept_parse_has_every_value_and_line_of_a_fresh_one():
+    from pathlib import Path
+
+    from sitegen.errors import Problems
+    from sitegen.load import ParseMemo, parse_yaml_mapping
+
+    text = "title: A\ntags:\n  - soup\n  - [nested, list]\ncontact:\n  email: a@b.c\n  phone: ~\nempty:\n"
+
+    def lines(value):
+        if isinstance(value, dict):
+            return (value.line, dict(value.lines), {k: lines(v) for k, v in value.items()})
+        if isinstance(value, list):
+            return (value.line, list(value.lines), [lines(v) for v in value])
+        return value
+
+    memo = ParseMemo()
+    parse_yaml_mapping(text, Path("x.md"), Problems(None), 1, memo)
+    assert memo.added
+    kept = ParseMemo(memo.used)
+    for offset in (0, 1, 7):
+        fresh = parse_yaml_mapping(text, Path("x.md"), Problems(None), offset)
+        again = parse_yaml_mapping(text, Path("x.md"), Problems(None), offset, kept)
+        assert again == fresh and lines(again) == lines(fresh)
+    assert not kept.added, "the second parses came from the memo"
+
+
+@pytest.mark.parametrize("planted", [
+    "not json",
+    '{"fingerprint": "another version", "entries": {}}',
+    "[1, 2, 3]",
+])
+def test_unusable_parsed_front_matter_is_ignored(make_site, planted):
+    site = make_site({"content/posts/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\nBody.\n"})
+    assert site.build().returncode == 0
+    first = site.output_bytes()
+    stored = site.root / ".sitegen-cache" / "front-matter.json"
+    stored.write_text(planted)
+    (site.root / "content/posts/a.md").write_text("---\ntitle: A\ndate: 2026-01-01\n---\nBody.\n\n")
+    result = site.build()
+    assert result.returncode == 0, result.stderr
+    assert site.output_bytes() == first
+
+
+def test_malformed_parsed_entries_are_parsed_again(make_site):
+    """Entries of the right file in the wrong shape are not trusted."""
+    import json
+
+    text = "---\ntitle: A\ndate: 2026-01-01\n---\nBody.\n"
+    site = make_site({"content/posts/a.md": text})
+    assert site.build().returncode == 0
+    first = site.output_bytes()
+    stored = site.root / ".sitegen-cache" / "front-matter.json"
+    data = json.loads(stored.read_text())
+    data["entries"] = {key: ["m", "x", 3] for key in data["entries"]}
+    stored.write_text(json.dumps(data))
+    (site.root / "content/posts/a.md").write_text(text + "\n")
+    result = site.build()
+    assert result.returncode == 0, result.stderr
+    assert site.output_bytes() == first
+
+
 def test_failed_build_writes_no_cache(make_site):
     site = make_site({"content/products/widget.md": "---\nrequires: [design]\n---\nNo title.\n"})
     assert site.build().returncode == 1

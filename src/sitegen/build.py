@@ -20,10 +20,10 @@ from typing import Callable, Iterable
 import jinja2
 
 from . import markup, snapshot
-from .cache import MarkdownStore, PageStore, TemplateBytecodeCache, cache_folder
+from .cache import FrontMatterStore, MarkdownStore, PageStore, TemplateBytecodeCache, cache_folder
 from .deploy import BaseUrlChoice
 from .errors import BuildFailed, Problem, Problems
-from .load import RecordCache, load_site
+from .load import ParseMemo, RecordCache, load_site
 from .model import ModelMemo, Site, build_model
 from .public import PublicMemo, PublicSite, build_public_site, publishable_static_files
 from .render import (
@@ -125,6 +125,7 @@ class BuildSession:
         self._route_memo = RouteMemo() if remember else None
         self._bytecode: TemplateBytecodeCache | None = None
         self._markdown_loaded = False
+        self._parsed: ParseMemo | None = None
         self._env: jinja2.Environment | None = None
         self._env_signature: tuple[object, ...] = ()
         self._template_keys: TemplateKeys | None = None
@@ -168,7 +169,10 @@ class BuildSession:
         now = build_moment(options)
         clock = _StageClock()
         self.timings = clock.seconds
-        records = load_site(root, problems, self._records)
+        front_store = FrontMatterStore(cache_folder(root)) if options.cache else None
+        if front_store is not None and self._parsed is None:
+            self._parsed = ParseMemo(front_store.load())  # once per session
+        records = load_site(root, problems, self._records, self._parsed)
         clock.lap("load")
         if not (root / "content").is_dir():
             raise BuildFailed(problems)
@@ -235,6 +239,13 @@ class BuildSession:
             self._save_pages = lambda: pages.save(page_records)
         if store is not None and options.cache_write:
             store.save(markup.take_converted())
+        parsed = self._parsed
+        if front_store is not None and parsed is not None and options.cache_write and parsed.changed:
+            # A one-off build met every file: keep just those. A session reads
+            # only changed files again: keep the rest too.
+            kept = parsed.used if self._records is None else {**parsed.known, **parsed.used}
+            front_store.save(kept)
+            self._parsed = ParseMemo(kept)
         if self._bytecode is not None and options.cache_write:
             self._bytecode.flush()
         return RenderedSite(site, public, routes, files, problems.warnings, dict(clock.seconds))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import json
 import marshal
 import operator
 import os
@@ -64,6 +65,40 @@ def _code_digest() -> str:
         if name.endswith(".py"):
             digest.update(name.encode() + b"\0" + (package / name).read_bytes())
     return digest.hexdigest()
+
+
+class FrontMatterStore:
+    """Parsed YAML of the site's files by a hash of its text (see
+    `load.ParseMemo`), as one JSON file. Unreadable or foreign: empty."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "front-matter.json"
+
+    def load(self) -> dict[str, Any]:
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                stored = json.load(handle)
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(stored, dict) or stored.get("fingerprint") != _fingerprint():
+            return {}
+        entries = stored.get("entries")
+        return entries if isinstance(entries, dict) else {}
+
+    def save(self, entries: dict[str, Any]) -> None:
+        """Replace the file with `entries` (the texts this build met)."""
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _write_ignore_file(self.path.parent)
+            with open(temporary, "w", encoding="utf-8") as handle:
+                json.dump({"fingerprint": _fingerprint(), "entries": entries}, handle, separators=(",", ":"))
+            os.replace(temporary, self.path)
+        except OSError:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
 
 
 class MarkdownStore:

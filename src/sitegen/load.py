@@ -12,6 +12,7 @@ key means; it only reads files.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -134,14 +135,94 @@ else:  # pragma: no cover - PyYAML built without libyaml
             _TextResolver.__init__(self)
 
 
+class ParseMemo:
+    """Parsed YAML by a hash of its text, for texts that parsed without any
+    problem. The build cache keeps it between builds (plain JSON of text,
+    null, mappings and lists with their lines), so a build after a one-post
+    edit parses one file's front matter instead of thousands."""
+
+    def __init__(self, known: dict[str, Any] | None = None) -> None:
+        self.known = known or {}
+        self.used: dict[str, Any] = {}  # what this build parsed or reused
+        self.added = False
+
+    def find(self, key: str, line_offset: int) -> LineDict | None:
+        encoded = self.known.get(key)
+        if encoded is None:
+            return None
+        try:
+            value = _decode(encoded, line_offset)
+        except (TypeError, ValueError, IndexError, KeyError):
+            return None  # not what this version writes: parse instead
+        if not isinstance(value, LineDict):
+            return None
+        self.used[key] = encoded
+        return value
+
+    def add(self, key: str, value: LineDict) -> None:
+        try:
+            self.used[key] = _encode(value)
+            self.added = True
+        except TypeError:
+            pass  # an explicit tag made a number or a date: not kept
+
+    @property
+    def changed(self) -> bool:
+        return self.added or len(self.used) != len(self.known)
+
+
+def _encode(value: Any) -> Any:
+    if value is None or type(value) is str:
+        return value
+    if isinstance(value, LineDict):
+        flat: list[Any] = ["m", value.line]
+        for key, item in value.items():
+            flat += (key, value.lines[key], _encode(item))
+        return flat
+    if isinstance(value, LineList):
+        flat = ["s", value.line]
+        for line, item in zip(value.lines, value):
+            flat += (line, _encode(item))
+        return flat
+    raise TypeError(type(value).__name__)
+
+
+def _decode(encoded: Any, offset: int) -> Any:
+    if encoded is None or type(encoded) is str:
+        return encoded
+    kind = encoded[0]
+    if kind == "m":
+        mapping = LineDict(int(encoded[1]) + offset)
+        for index in range(2, len(encoded), 3):
+            key = encoded[index]
+            if type(key) is not str:
+                raise TypeError("key")
+            mapping[key] = _decode(encoded[index + 2], offset)
+            mapping.lines[key] = int(encoded[index + 1]) + offset
+        return mapping
+    if kind == "s":
+        sequence = LineList(int(encoded[1]) + offset)
+        for index in range(2, len(encoded), 2):
+            sequence.append(_decode(encoded[index + 1], offset))
+            sequence.lines.append(int(encoded[index]) + offset)
+        return sequence
+    raise ValueError(kind)
+
+
 def parse_yaml_mapping(
-    text: str, path: Path, problems: Problems, line_offset: int = 0
+    text: str, path: Path, problems: Problems, line_offset: int = 0, memo: ParseMemo | None = None
 ) -> LineDict | None:
     """Parse a YAML document that must be a mapping; report problems with lines.
 
     `line_offset` is added to every line (front matter starts below its '---').
     Returns None when the document cannot be used at all.
     """
+    key = ""
+    if memo is not None:
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        found = memo.find(key, line_offset)
+        if found is not None:
+            return found
     loader = _Loader(text)
     try:
         value = loader.get_single_data()
@@ -169,7 +250,7 @@ def parse_yaml_mapping(
     for line, key in loader.bad_keys:
         problems.error(path, line + line_offset, f"keys must be plain text, got {key}")
     if value is None:
-        return LineDict(1 + line_offset)
+        value = LineDict(1)
     if not isinstance(value, LineDict):
         problems.error(
             path,
@@ -178,6 +259,8 @@ def parse_yaml_mapping(
             + _describe(value),
         )
         return None
+    if memo is not None and not loader.duplicate_keys and not loader.bad_keys:
+        memo.add(key, value)
     _shift(value, line_offset)
     return value
 
@@ -260,7 +343,7 @@ class Records:
 
 _DATED_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-(.+)$")
 _FRONT_MATTER_FENCE = re.compile(r"^---[ \t]*$")
-_FRONT_MATTER_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$")
+_FRONT_MATTER_END_LINE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 
 
 def read_text(path: Path, problems: Problems) -> str | None:
@@ -278,11 +361,11 @@ def read_text(path: Path, problems: Problems) -> str | None:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def load_yaml_file(path: Path, kind: str, problems: Problems) -> Record | None:
+def load_yaml_file(path: Path, kind: str, problems: Problems, memo: ParseMemo | None = None) -> Record | None:
     text = read_text(path, problems)
     if text is None:
         return None
-    data = parse_yaml_mapping(text, path, problems)
+    data = parse_yaml_mapping(text, path, problems, memo=memo)
     if data is None:
         return None
     return Record(kind=kind, path=path, slug=path.stem, data=data)
@@ -292,8 +375,9 @@ def split_front_matter(
     text: str, path: Path, problems: Problems
 ) -> tuple[str, int, str, int] | None:
     """Return (front matter, its first line, body, body's first line)."""
-    lines = text.split("\n")
-    if not lines or not _FRONT_MATTER_FENCE.match(lines[0]):
+    first_end = text.find("\n")
+    first = text if first_end < 0 else text[:first_end]
+    if not _FRONT_MATTER_FENCE.match(first):
         problems.error(
             path,
             1,
@@ -301,16 +385,16 @@ def split_front_matter(
             "then 'title: ...' and the other keys, then another '---' line",
         )
         return None
-    for index in range(1, len(lines)):
-        if _FRONT_MATTER_END.match(lines[index]):
-            front = "\n".join(lines[1:index])
-            body = "\n".join(lines[index + 1 :])
-            return front, 2, body, index + 2
-    problems.error(path, 1, "front matter is not closed: add a '---' line after its keys")
-    return None
+    end = _FRONT_MATTER_END_LINE.search(text, first_end + 1) if first_end >= 0 else None
+    if end is None:
+        problems.error(path, 1, "front matter is not closed: add a '---' line after its keys")
+        return None
+    front = text[first_end + 1 : end.start() - 1] if end.start() > first_end + 1 else ""
+    body = text[end.end() + 1 :]
+    return front, 2, body, text.count("\n", 0, end.start()) + 2
 
 
-def load_markdown_file(path: Path, kind: str, problems: Problems) -> Record | None:
+def load_markdown_file(path: Path, kind: str, problems: Problems, memo: ParseMemo | None = None) -> Record | None:
     text = read_text(path, problems)
     if text is None:
         return None
@@ -318,7 +402,7 @@ def load_markdown_file(path: Path, kind: str, problems: Problems) -> Record | No
     if parts is None:
         return None
     front, front_line, body, body_line = parts
-    data = parse_yaml_mapping(front, path, problems, line_offset=front_line - 1)
+    data = parse_yaml_mapping(front, path, problems, line_offset=front_line - 1, memo=memo)
     if data is None:
         return None
     slug = path.stem
@@ -439,8 +523,11 @@ class _NoCache(RecordCache):
         return read(Path(path), kind, problems)
 
 
-def load_site(root: Path, problems: Problems, cache: RecordCache | None = None) -> Records:
-    """Read every content file under `root/content`; never raises for content."""
+def load_site(
+    root: Path, problems: Problems, cache: RecordCache | None = None, parsed: ParseMemo | None = None
+) -> Records:
+    """Read every content file under `root/content`; never raises for content.
+    `parsed` remembers parsed YAML across builds (see ParseMemo)."""
     cache = cache if cache is not None else _NoCache()
     records = Records(root=root)
     content = root / "content"
@@ -458,7 +545,7 @@ def load_site(root: Path, problems: Problems, cache: RecordCache | None = None) 
         if not found:
             problems.error(content / f"{name}.yaml", 0, "file is missing")
             continue
-        record = cache.load(found[0], kind, load_yaml_file, problems)
+        record = cache.load(found[0], kind, functools.partial(load_yaml_file, memo=parsed), problems)
         if kind == "site":
             records.site = record
         else:
@@ -471,7 +558,7 @@ def load_site(root: Path, problems: Problems, cache: RecordCache | None = None) 
         ("posts", "post", (".md", ".markdown"), records.posts),
         ("pages", "page", (".md", ".markdown"), records.pages),
     ):
-        read = load_yaml_file if kind == "partner" else load_markdown_file
+        read = functools.partial(load_yaml_file if kind == "partner" else load_markdown_file, memo=parsed)
         listed = functools.partial(_collection, content / folder, suffixes)
         for name in cache.listing(content / folder, listed, problems):
             record = cache.load(name, kind, read, problems)
