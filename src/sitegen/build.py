@@ -126,6 +126,7 @@ class BuildSession:
         self._bytecode: TemplateBytecodeCache | None = None
         self._markdown_loaded = False
         self._parsed: ParseMemo | None = None
+        self._parsed_saved = False
         self._env: jinja2.Environment | None = None
         self._env_signature: tuple[object, ...] = ()
         self._template_keys: TemplateKeys | None = None
@@ -240,12 +241,16 @@ class BuildSession:
         if store is not None and options.cache_write:
             store.save(markup.take_converted())
         parsed = self._parsed
-        if front_store is not None and parsed is not None and options.cache_write and parsed.changed:
-            # A one-off build met every file: keep just those. A session reads
-            # only changed files again: keep the rest too.
-            kept = parsed.used if self._records is None else {**parsed.known, **parsed.used}
-            front_store.save(kept)
-            self._parsed = ParseMemo(kept)
+        if (
+            front_store is not None and parsed is not None and options.cache_write and parsed.changed
+            and not self._parsed_saved
+        ):
+            # A one-off build met every file: it keeps just those. A session
+            # (the preview) saves once, after its first build: rewriting the
+            # file would cost more than a whole preview rebuild.
+            front_store.save(parsed.used)
+            self._parsed = ParseMemo(parsed.used)
+            self._parsed_saved = self._records is not None
         if self._bytecode is not None and options.cache_write:
             self._bytecode.flush()
         return RenderedSite(site, public, routes, files, problems.warnings, dict(clock.seconds))
