@@ -275,6 +275,9 @@ class Sitegen(Tool):
             "PYTHONPYCACHEPREFIX": str(pycache),
         }
         self.env.pop("SITEGEN_DEBUG", None)
+        # Like an installed sitegen (and the peers, whose bytecode pip wrote
+        # when it installed them): compile once, not on every run.
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.no_cache_flag = False
 
     def detect_flags(self) -> None:
