@@ -137,8 +137,8 @@ class RouteMemo:
     def __init__(self) -> None:
         self._site_key: tuple[object, ...] = ()
         self._plans: dict[str, tuple[tuple[object, ...], Route, tuple[object, ...]]] = {}
-        # The posts, their routes and the notes they were made with, by
-        # position, for the short way of a blog whose posts stayed in place.
+        # (posts, posts per page, each post's route by position): the short
+        # way for a blog whose posts stayed in place (see _plan_blog).
         self.blog: tuple[tuple[PublicPost, ...], int, list[Route]] | None = None
         self.clash_free: list[tuple[str, str]] | None = None
         self.last_pages: list[Route] | None = None  # the pages `clash_free` was made from
