@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -127,6 +128,15 @@ class SiteFolder:
         if url.endswith("/"):
             path = path / "index.html"
         return path.read_text(encoding="utf-8")
+
+
+
+def copy_example_site(folder: Path) -> SiteFolder:
+    """The repository's example site (content and themes) copied into `folder`."""
+    shutil.copytree(REPO / "content", folder / "content")
+    if (REPO / "themes").is_dir():
+        shutil.copytree(REPO / "themes", folder / "themes")
+    return SiteFolder(folder)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ check). The checker is itself tested on small pages that break each rule.
 from __future__ import annotations
 
 import re
-import shutil
 import tomllib
 from html.parser import HTMLParser
 from pathlib import Path
@@ -23,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from conftest import REPO, SiteFolder
+from conftest import REPO, SiteFolder, copy_example_site
 
 Policy = dict[str, list[str]]
 
@@ -317,11 +316,7 @@ def test_netlify_toml_sends_the_security_headers(policy):
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> SiteFolder:
-    root = tmp_path_factory.mktemp("csp-example") / "site"
-    shutil.copytree(REPO / "content", root / "content")
-    if (REPO / "themes").is_dir():
-        shutil.copytree(REPO / "themes", root / "themes")
-    site = SiteFolder(root)
+    site = copy_example_site(tmp_path_factory.mktemp("csp-example") / "site")
     result = site.build()
     assert result.returncode == 0, result.stderr
     return site

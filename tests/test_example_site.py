@@ -10,18 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SiteFolder
+from conftest import REPO, SiteFolder, copy_example_site
 from sitegen.load import load_site
 from sitegen.errors import Problems
 
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory) -> SiteFolder:
-    root = tmp_path_factory.mktemp("example") / "site"
-    shutil.copytree(REPO / "content", root / "content")
-    if (REPO / "themes").is_dir():
-        shutil.copytree(REPO / "themes", root / "themes")
-    site = SiteFolder(root)
+    site = copy_example_site(tmp_path_factory.mktemp("example") / "site")
     result = site.build()
     assert result.returncode == 0, result.stderr
     assert result.stderr == "", "the example site builds without warnings"

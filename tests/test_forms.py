@@ -7,7 +7,6 @@ thank-you page that exists. Plus the other `forms:` settings and escaping.
 
 from __future__ import annotations
 
-import shutil
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SiteFolder
+from conftest import SiteFolder, copy_example_site
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 CONTROLS = ("input", "textarea", "select")
@@ -116,11 +115,7 @@ def site_yaml_line(site: SiteFolder, needle: str) -> int:
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> SiteFolder:
-    root = tmp_path_factory.mktemp("forms-example") / "site"
-    shutil.copytree(REPO / "content", root / "content")
-    if (REPO / "themes").is_dir():
-        shutil.copytree(REPO / "themes", root / "themes")
-    site = SiteFolder(root)
+    site = copy_example_site(tmp_path_factory.mktemp("forms-example") / "site")
     result = site.build()
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""

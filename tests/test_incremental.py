@@ -102,11 +102,10 @@ def apply_edit(root: Path, rng: random.Random, step: int) -> list[Path]:
     return touched
 
 
-@pytest.mark.parametrize("watched", [False, True], ids=["stat-checked", "watcher-trusted"])
-def test_incremental_renders_equal_cold_renders_after_random_edits(make_site, watched):
-    """`watched` is the preview server's mode: only the files named to
-    `forget` are read again, folders are listed again only when a file came
-    or went."""
+
+def editable_site(make_site, rng: random.Random):
+    """A small site with a site theme, a partner and four random posts:
+    what `apply_edit` changes."""
     site = make_site(
         {
             "content/site.yaml": "base_url: https://example.com/\ntheme: mine\nposts_per_page: 2\n",
@@ -115,9 +114,17 @@ def test_incremental_renders_equal_cold_renders_after_random_edits(make_site, wa
             "content/partners/dyer.yaml": "name: Dyer\ndisclosure: credited\nprovides: [dyeing]\n",
         }
     )
-    rng = random.Random(20261128)
     for index in range(4):
         site.write({f"content/posts/p{index}.md": post_text(rng, f"Post {index}")})
+    return site
+
+@pytest.mark.parametrize("watched", [False, True], ids=["stat-checked", "watcher-trusted"])
+def test_incremental_renders_equal_cold_renders_after_random_edits(make_site, watched):
+    """`watched` is the preview server's mode: only the files named to
+    `forget` are read again, folders are listed again only when a file came
+    or went."""
+    rng = random.Random(20261128)
+    site = editable_site(make_site, rng)
     options = BuildOptions(source=site.root, now=NOW, drafts=True)
     session = BuildSession(options, watched=watched)
     assert outcome(session.render) == outcome(lambda: render_site(options))
@@ -153,17 +160,8 @@ def test_command_line_builds_after_random_edits_equal_cold_builds(make_site, tmp
     equal a cold build's, file for file and byte for byte."""
     from sitegen.build import build_site
 
-    site = make_site(
-        {
-            "content/site.yaml": "base_url: https://example.com/\ntheme: mine\nposts_per_page: 2\n",
-            "themes/mine/templates/.keep": "",
-            "content/capabilities/dyeing.md": "---\ntitle: Dyeing\n---\nColour.\n",
-            "content/partners/dyer.yaml": "name: Dyer\ndisclosure: credited\nprovides: [dyeing]\n",
-        }
-    )
     rng = random.Random(4242)
-    for index in range(4):
-        site.write({f"content/posts/p{index}.md": post_text(rng, f"Post {index}")})
+    site = editable_site(make_site, rng)
     incremental = BuildOptions(source=site.root, now=NOW, jobs=1)
     cold_out = tmp_path / "cold"
     for step in range(25):
