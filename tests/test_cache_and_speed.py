@@ -206,3 +206,49 @@ def test_build_summary_quiet_verbose_and_strict(make_site):
     assert strict.returncode == 1
     assert "content/products/widget.md:4: unknown key 'colour'" in strict.stderr
     assert site.output_bytes() == before, "a strict failure leaves the output alone"
+
+
+def test_markdown_converted_ahead_gives_the_same_bytes(corpus_site, monkeypatch):
+    """A one-off build converts Markdown in workers while it plans; what
+    they hand over must change nothing, whatever share of it is ready."""
+    from sitegen import markup, prefetch
+
+    taken: list[int] = []
+    finish = prefetch.MarkdownPrefetch.finish
+
+    def counting_finish(self):
+        taken.append(finish(self))
+        return taken[-1]
+
+    one = render_site(BuildOptions(source=corpus_site, now=NOW, jobs=1, cache=False))
+    monkeypatch.setattr(prefetch, "MIN_FILES", 1)
+    monkeypatch.setattr(prefetch.MarkdownPrefetch, "finish", counting_finish)
+    monkeypatch.setattr(markup, "_cached", {})
+    many = render_site(BuildOptions(source=corpus_site, now=NOW, jobs=2, cache=False))
+    assert taken, "the workers were started"
+    assert many.files == one.files
+
+
+def test_markdown_converted_ahead_is_keyed_by_the_body_the_build_reads(corpus_site):
+    from sitegen import markup
+    from sitegen.errors import Problems
+    from sitegen.load import load_markdown_file
+    from sitegen.prefetch import _convert_files
+
+    paths = sorted((corpus_site / "content" / "posts").glob("*.md"))[:5]
+    converted = dict(_convert_files([str(p) for p in paths]))
+    for path in paths:
+        record = load_markdown_file(path, "post", Problems(corpus_site))
+        assert record is not None
+        assert converted[source_hash(record.body)] == markup.convert(record.body)
+
+
+def test_a_build_without_workers_does_not_convert_ahead(corpus_site, monkeypatch):
+    from sitegen import prefetch
+
+    monkeypatch.setattr(prefetch, "MIN_FILES", 1)
+    started = []
+    start = prefetch.MarkdownPrefetch.start
+    monkeypatch.setattr(prefetch.MarkdownPrefetch, "start", lambda self: started.append(start(self)) or started[-1])
+    render_site(BuildOptions(source=corpus_site, now=NOW, jobs=1, cache=False))
+    assert started == [False]

@@ -25,6 +25,7 @@ from .deploy import BaseUrlChoice
 from .errors import BuildFailed, Problem, Problems
 from .load import ParseMemo, RecordCache, load_site
 from .model import ModelMemo, Site, build_model
+from .prefetch import MarkdownPrefetch
 from .public import PublicMemo, PublicSite, build_public_site, publishable_static_files
 from .render import (
     PageRecord,
@@ -173,30 +174,38 @@ class BuildSession:
         front_store = FrontMatterStore(cache_folder(root)) if options.cache else None
         if front_store is not None and self._parsed is None:
             self._parsed = ParseMemo(front_store.load())  # once per session
-        records = load_site(root, problems, self._records, self._parsed)
-        clock.lap("load")
-        if not (root / "content").is_dir():
-            raise BuildFailed(problems)
-        site = build_model(records, problems, now.date(), options.base_url, self._model_memo)
-        if output_check is not None:
-            output_check(site, problems)
-        clock.lap("model")
-        public = build_public_site(
-            site,
-            now,
-            include_drafts=options.drafts,
-            include_future=options.future,
-            memo=self._public_memo,
-        )
-        clock.lap("public view")
-        routes = plan_routes(
-            public, _static_sources(site, public, problems), problems, self._route_memo
-        )
-        clock.lap("routes")
         store = MarkdownStore(cache_folder(root)) if options.cache else None
         if store is not None and not self._markdown_loaded:
             markup.use_cache(store.load())  # once per session: a preview rebuild must not reread it
             self._markdown_loaded = True
+        with MarkdownPrefetch(root, options.jobs or default_jobs()) as prefetch:
+            if self._records is None and (
+                previous_output is None or store is None or not PageStore(cache_folder(root)).path.exists()
+            ):
+                # A one-off build that will render every page: convert the
+                # Markdown on the other cores while this one plans.
+                prefetch.start()
+            records = load_site(root, problems, self._records, self._parsed)
+            clock.lap("load")
+            if not (root / "content").is_dir():
+                raise BuildFailed(problems)
+            site = build_model(records, problems, now.date(), options.base_url, self._model_memo)
+            if output_check is not None:
+                output_check(site, problems)
+            clock.lap("model")
+            public = build_public_site(
+                site,
+                now,
+                include_drafts=options.drafts,
+                include_future=options.future,
+                memo=self._public_memo,
+            )
+            clock.lap("public view")
+            routes = plan_routes(
+                public, _static_sources(site, public, problems), problems, self._route_memo
+            )
+            clock.lap("routes")
+            prefetch.finish()
         if options.cache and self._bytecode is None:
             self._bytecode = TemplateBytecodeCache(cache_folder(root))
         env, keys = self._environment(

@@ -413,7 +413,11 @@ def load_markdown_file(path: Path, kind: str, problems: Problems, memo: ParseMem
     return Record(kind=kind, path=path, slug=slug, data=data, body=body, body_line=body_line)
 
 
-def _is_ignored_name(name: str) -> bool:
+# The folders of content/ whose files are Markdown with front matter.
+MARKDOWN_FOLDERS = ("posts", "pages", "capabilities", "products")
+
+
+def is_ignored_name(name: str) -> bool:
     """Editor droppings and hidden files are never content."""
     return name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".swx", ".tmp"))
 
@@ -425,9 +429,9 @@ def _collection(folder: Path, suffixes: tuple[str, ...], problems: Problems) -> 
     # os.walk, not Path.rglob: a 5,000-post site is listed on every preview
     # rebuild, and the pathlib version costs tens of milliseconds more.
     for directory, subdirectories, files in os.walk(folder):
-        subdirectories[:] = [d for d in subdirectories if not _is_ignored_name(d)]
+        subdirectories[:] = [d for d in subdirectories if not is_ignored_name(d)]
         for name in files:
-            if _is_ignored_name(name):
+            if is_ignored_name(name):
                 continue
             path = os.path.join(directory, name)
             if os.path.splitext(name)[1].lower() in suffixes:

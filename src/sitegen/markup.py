@@ -62,23 +62,40 @@ def remember_converted(entries: dict[str, str]) -> None:
         _converted.update(entries)
 
 
+def use_prefetched(entries: dict[str, str]) -> None:
+    """Conversions made ahead by worker processes (see prefetch.py): answered
+    from like the persistent cache, and saved with this build's own."""
+    _cached.update(entries)
+    if _remember:
+        _converted.update(entries)
+
+
+def is_cached(key: str) -> bool:
+    return key in _cached
+
+
 def source_hash(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()
 
 
+def convert(source: str) -> str:
+    """The conversion itself: no cache, no memo."""
+    converter = _markdown()
+    try:
+        return converter.convert(source)
+    finally:
+        converter.reset()
+
+
 @functools.lru_cache(maxsize=8192)
 def markdown_to_html(source: str) -> str:
-    key = source_hash(source) if _remember else ""
+    key = source_hash(source) if _remember or _cached else ""
     if key:
         found = _cached.get(key)
         if found is not None:
             return found
-    converter = _markdown()
-    try:
-        html = converter.convert(source)
-    finally:
-        converter.reset()
-    if key:
+    html = convert(source)
+    if _remember:
         _converted[key] = html
     return html
 

@@ -3,7 +3,10 @@
 Built only from the public view (so it cannot leak what the view does not
 hold) for the routes stage, which puts it in each page's `meta`. JSON-LD is
 serialised so that no value can close the `<script>` element it is printed
-in: `<`, `>` and `&` are written as JSON unicode escapes.
+in: `<`, `>` and `&` are written as JSON unicode escapes. The blocks every
+post page has (BlogPosting, BreadcrumbList) are objects that hold what they
+are made from and write their JSON when printed (`__html__`), so that only
+the pages a build renders pay for it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 import functools
 import json
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Union
 
 from markupsafe import Markup
 
@@ -137,9 +141,30 @@ def product_block(public: PublicSite, product: PublicProduct) -> Markup:
     return json_ld(data)
 
 
-def post_block(public: PublicSite, post: PublicPost) -> Markup:
+@dataclass(frozen=True)
+class PostBlock:
+    """A post's BlogPosting block, written out when a page prints it.
+
+    A big blog plans thousands of post pages and, in an incremental build,
+    renders a few: the fields here are what the block is made from, so the
+    page digest (cache.py) covers them without the JSON being written."""
+
+    base_url: str
+    name: str
+    logo: str | None
+    language: str
+    post: PublicPost
+
+    def __html__(self) -> str:
+        return _post_block(self.base_url, self.name, self.logo, self.language, self.post)
+
+    def __str__(self) -> str:
+        return self.__html__()
+
+
+def post_block(public: PublicSite, post: PublicPost) -> PostBlock:
     business = public.business
-    return _post_block(public.base_url, business.name, business.logo, public.language, post)
+    return PostBlock(public.base_url, business.name, business.logo, public.language, post)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -178,8 +203,26 @@ def _iso(post: PublicPost) -> str:
     return post.date.isoformat().replace("+00:00", "Z")
 
 
-def breadcrumb_block(public: PublicSite, trail: tuple[Link, ...]) -> Markup:
-    return _breadcrumb_block(public.base_url, trail)
+@dataclass(frozen=True)
+class BreadcrumbBlock:
+    """A page's BreadcrumbList block, written out when a page prints it."""
+
+    base_url: str
+    trail: tuple[Link, ...]
+
+    def __html__(self) -> str:
+        return _breadcrumb_block(self.base_url, self.trail)
+
+    def __str__(self) -> str:
+        return self.__html__()
+
+
+# What a page's `meta.json_ld` holds: blocks Jinja prints as they are.
+JsonLdBlock = Union[Markup, PostBlock, BreadcrumbBlock]
+
+
+def breadcrumb_block(public: PublicSite, trail: tuple[Link, ...]) -> BreadcrumbBlock:
+    return BreadcrumbBlock(public.base_url, trail)
 
 
 @functools.lru_cache(maxsize=16384)

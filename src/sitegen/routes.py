@@ -16,8 +16,6 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Mapping
 
-from markupsafe import Markup
-
 from . import metadata
 from .errors import Problems
 from .public import Link, PublicPost, PublicSite, Taxonomy, TaxonomySummary
@@ -37,7 +35,7 @@ class PageMeta:
     og_type: str = "website"
     image: str | None = None
     breadcrumbs: tuple[Link, ...] = ()
-    json_ld: tuple[Markup, ...] = ()
+    json_ld: tuple[metadata.JsonLdBlock, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -242,7 +240,7 @@ class _Planner:
         description: str | None,
         section: str,
         trail: tuple[Link, ...] = (),
-        json_ld: tuple[Markup, ...] | Callable[[], tuple[Markup, ...]] = (),
+        json_ld: tuple[metadata.JsonLdBlock, ...] | Callable[[], tuple[metadata.JsonLdBlock, ...]] = (),
         og_type: str = "website",
         image: str | None = None,
         made_from: object = None,
@@ -289,7 +287,7 @@ class _Planner:
         description: str | None,
         section: str,
         trail: tuple[Link, ...],
-        json_ld: tuple[Markup, ...],
+        json_ld: tuple[metadata.JsonLdBlock, ...],
         og_type: str,
         image: str | None,
     ) -> PageMeta:
@@ -557,7 +555,7 @@ def _post_route(planner: _Planner, public: PublicSite, posts: tuple[PublicPost, 
     return route
 
 
-def _post_blocks(public: PublicSite, post: PublicPost) -> tuple[Markup, ...]:
+def _post_blocks(public: PublicSite, post: PublicPost) -> tuple[metadata.JsonLdBlock, ...]:
     return (metadata.post_block(public, post),)
 
 
