@@ -474,3 +474,65 @@ def test_writer_replaces_its_output_completely(tmp_path: Path) -> None:
         "img/logo.bin": b"\x89PNG\x00\xff",
         "index.html": b"2\n",
     }
+
+
+def test_first_build_failing_while_rendering_leaves_nothing(make_site, tmp_path: Path) -> None:
+    """As a user, a first build whose template breaks while pages are being
+    written ahead leaves no output folder and no staging folder behind."""
+    site = make_site(
+        {
+            "themes/mine/templates/post.html": "{% extends 'base.html' %}{% block content %}{{ post.title.nope() }}{% endblock %}",
+            "content/posts/2024-05-01-hello.md": "---\ntitle: Hello\ndate: 2024-05-01\n---\nHi.\n",
+        }
+    )
+    site.write({"content/site.yaml": "base_url: https://example.com/\ntitle: Test Co\ntheme: mine\n"})
+    run = site.build()
+    assert run.returncode == 1, run.stderr
+    assert "post.html" in run.stderr
+    assert not (site.root / "public").exists()
+    assert staging_leftovers(site.root) == []
+
+
+def test_writer_finishes_a_staging_folder_filled_ahead(tmp_path: Path) -> None:
+    """Pages written while rendering are kept; pages that changed or were
+    dropped before the end are written again or removed."""
+    from sitegen.write import StagedOutput, write_output
+
+    root = tmp_path / "site"
+    (root / "content").mkdir(parents=True)
+    out = root / "public"
+    staged = StagedOutput(out, root)
+    kept = b"kept\n"
+    staged.add("blog/a/index.html", kept)
+    staged.add("blog/gone/index.html", b"dropped later\n")
+    staged.add("index.html", b"first version\n")
+    assert not out.exists()
+    files = {"blog/a/index.html": kept, "index.html": b"second version\n", "b/index.html": b"b\n"}
+    write_output(out, root, files, [], staged=staged)
+    assert snapshot(out) == {
+        ".sitegen-output": (out / ".sitegen-output").read_bytes(),
+        "b": "<dir>",
+        "b/index.html": b"b\n",
+        "blog": "<dir>",
+        "blog/a": "<dir>",
+        "blog/a/index.html": kept,
+        "index.html": b"second version\n",
+    }
+    assert staging_leftovers(tmp_path) == []
+
+
+def test_writer_staging_ahead_refuses_what_the_writer_refuses(tmp_path: Path) -> None:
+    from sitegen.write import OutputRefused, StagedOutput, write_output
+
+    root = tmp_path / "site"
+    (root / "content").mkdir(parents=True)
+    with pytest.raises(OutputRefused):
+        StagedOutput(root / "content" / "out", root)
+    out = root / "public"
+    staged = StagedOutput(out, root)
+    staged.add("../escape.txt", b"evil\n")
+    assert staged.broken and not (root / "escape.txt").exists()
+    with pytest.raises(OutputRefused):
+        write_output(out, root, {"../escape.txt": b"evil\n"}, [], staged=staged)
+    assert not out.exists()
+    assert staging_leftovers(tmp_path) == []

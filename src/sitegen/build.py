@@ -40,7 +40,7 @@ from .render import (
 )
 from .routes import RouteMap, RouteMemo, plan_routes
 from .theme import BUILTIN_THEME, static_dirs, template_dirs
-from .write import MARKER, MARKER_TEXT, OutputRefused, refusal_reason, write_output
+from .write import MARKER, MARKER_TEXT, OutputRefused, StagedOutput, refusal_reason, write_output
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,8 @@ class BuildSession:
         # and how to record this build's pages once it has been written.
         self.unchanged: set[str] = set()
         self._save_pages: Callable[[], None] = lambda: None
+        # A first build's staging folder, filled while rendering (write.py).
+        self.staged: StagedOutput | None = None
 
     def save_pages(self) -> None:
         """Record this build's pages for the next incremental build; call it
@@ -158,12 +160,15 @@ class BuildSession:
         self,
         output_check: OutputCheck | None = None,
         previous_output: Callable[[Site], Path | None] | None = None,
+        stage: Callable[[Site], StagedOutput | None] | None = None,
     ) -> RenderedSite:
         """Every stage but write; raises BuildFailed with all problems found.
 
         Stages go on past errors (using only the valid content) so that one
         run reports content, URL, output-folder and template problems alike.
         `output_check` adds problems about where the build would be written.
+        `stage` may give a staging folder to write pages into as they are
+        rendered (`self.staged`); the caller must use it up or discard it.
         """
         options = self.options
         root = options.source.resolve()
@@ -213,6 +218,8 @@ class BuildSession:
         )
         self.stats = RenderStats()
         memo = None if problems.has_errors() else self._memo
+        self.staged = stage(site) if stage is not None and not problems.has_errors() else None
+        on_page = self.staged.add if self.staged is not None else None
         pages = PageStore(cache_folder(root)) if options.cache and previous_output else None
         page_records: dict[str, PageRecord] = {}
         self.unchanged = set()
@@ -231,12 +238,14 @@ class BuildSession:
                 options.jobs or default_jobs(),
                 self.progress,
                 site=public,
+                on_page=on_page,
             )
             self.stats = RenderStats(rendered=len(files) - len(self.unchanged), reused=len(self.unchanged))
         elif memo is None and self._memo is None:
             # A one-off build: spread pages over processes.
             files, _ = render_routes_parallel(
-                routes.pages, env, problems, options.jobs or default_jobs(), self.progress, site=public
+                routes.pages, env, problems, options.jobs or default_jobs(), self.progress, site=public,
+                on_page=on_page,
             )
             self.stats = RenderStats(rendered=len(files))
         else:
@@ -335,6 +344,22 @@ def _output_check(options: BuildOptions) -> OutputCheck:
     return check
 
 
+def _stage(options: BuildOptions) -> Callable[[Site], StagedOutput | None]:
+    """A staging folder for a first build (no previous output of sitegen's
+    there), so pages are written while the others render."""
+
+    def stage(site: Site) -> StagedOutput | None:
+        folder = output_folder(options, site)
+        if (folder / MARKER).is_file():
+            return None  # an update in place: only changed pages are written
+        try:
+            return StagedOutput(folder, site.root)
+        except (OutputRefused, OSError):
+            return None  # write_output finds it again and says why
+
+    return stage
+
+
 def _previous_output(options: BuildOptions) -> Callable[[Site], Path | None]:
     """The last build's output folder, if sitegen wrote it (has its marker)."""
 
@@ -385,21 +410,25 @@ def build_site(
     checked = time.perf_counter()
     session = BuildSession(options, remember=False)
     session.progress = progress
-    rendered = session.render(_output_check(options), _previous_output(options))
-    site = rendered.site
-    _fail_on_warnings(site.root, rendered.warnings, options)
-    output = output_folder(options, site)
-    problems = Problems(site.root)
-    copies = [(s.output, s.source) for s in rendered.routes.static]
     try:
-        write_output(output, site.root, rendered.files, copies, session.unchanged)
-        session.save_pages()
-    except OutputRefused as exc:
-        _refuse(problems, options, site, str(exc))
-        raise BuildFailed(problems) from None
-    except OSError as exc:
-        problems.error(output, 0, f"cannot write the output: {exc.strerror or exc}")
-        raise BuildFailed(problems) from None
+        rendered = session.render(_output_check(options), _previous_output(options), _stage(options))
+        site = rendered.site
+        _fail_on_warnings(site.root, rendered.warnings, options)
+        output = output_folder(options, site)
+        problems = Problems(site.root)
+        copies = [(s.output, s.source) for s in rendered.routes.static]
+        try:
+            write_output(output, site.root, rendered.files, copies, session.unchanged, session.staged)
+            session.save_pages()
+        except OutputRefused as exc:
+            _refuse(problems, options, site, str(exc))
+            raise BuildFailed(problems) from None
+        except OSError as exc:
+            problems.error(output, 0, f"cannot write the output: {exc.strerror or exc}")
+            raise BuildFailed(problems) from None
+    finally:
+        if session.staged is not None:
+            session.staged.discard()  # a failed build: its staging folder goes
     if recorder is not None:
         recorder.finish(
             output,

@@ -472,12 +472,14 @@ def render_routes_parallel(
     *,
     site: object,
     meanwhile: Callable[[], None] = lambda: None,
+    on_page: Callable[[str, bytes], None] | None = None,
 ) -> tuple[dict[str, bytes], dict[str, tuple[str, ...]]]:
     """Like `render_routes` (without a memo), spread over `jobs` processes.
 
     `meanwhile` is called in this process while the workers render (or
     first, without workers): work the caller needs anyway is done on a
-    core that would otherwise wait.
+    core that would otherwise wait. `on_page(output, bytes)` is called for
+    each page as soon as it is rendered, in no particular order.
 
     Pages are pure functions of their routes, so rendering them in any order
     in any process gives the same bytes; the result is assembled in route
@@ -497,6 +499,8 @@ def render_routes_parallel(
             if data is not None:
                 files[route.output] = data
                 reads[route.output] = route_reads
+                if on_page is not None:
+                    on_page(route.output, data)
         return files, reads
     for name in sorted({r.template for r in routes}):
         try:
@@ -514,6 +518,8 @@ def render_routes_parallel(
             for done, chunk_problems, converted in chunk_results:
                 for index, data, route_reads in done:
                     results[index] = (data, route_reads)
+                    if on_page is not None:
+                        on_page(routes[index].output, data)
                 found.extend(chunk_problems)
                 markup.remember_converted(converted)
                 if progress is not None:
@@ -550,6 +556,7 @@ def render_incrementally(
     progress: Callable[[int, int], None] | None = None,
     *,
     site: object,
+    on_page: Callable[[str, bytes], None] | None = None,
 ) -> tuple[dict[str, bytes], dict[str, PageRecord], set[str]]:
     """A full build that re-renders only pages whose inputs changed.
 
@@ -600,7 +607,8 @@ def render_incrementally(
             base_of(route)
 
     fresh, reads = render_routes_parallel(
-        pending, env, problems, jobs, progress, track=True, site=site, meanwhile=digest_pending
+        pending, env, problems, jobs, progress, track=True, site=site, meanwhile=digest_pending,
+        on_page=on_page,
     )
     for route in pending:
         data = fresh.get(route.output)

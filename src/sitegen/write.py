@@ -115,12 +115,66 @@ def _write_new(path: str, data: bytes) -> None:
         os.close(descriptor)
 
 
+class StagedOutput:
+    """A first build's staging folder, filled while pages are still rendered.
+
+    A first build has no previous output to compare with, so every page
+    will be written. Writing each page as soon as a worker returns it keeps
+    the file system busy while the workers are, instead of after them.
+    `write_output` finishes the folder (what is still missing, the marker)
+    and swaps it in, exactly as it does for a staging folder of its own;
+    a build that fails instead calls `discard`, and the output folder was
+    never touched. Anything that goes wrong while filling (a path refused,
+    a full disk) only stops the filling: `write_output` then starts afresh
+    and reports it.
+    """
+
+    def __init__(self, output: Path, site_root: Path) -> None:
+        self.out = output.expanduser().resolve()
+        reason = refusal_reason(self.out, site_root)
+        if reason is not None:
+            raise OutputRefused(f"output folder {output} {reason}")
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(self.out)
+        self.path = self.out.parent / f".{self.out.name}{_STAGING}{secrets.token_hex(4)}"
+        self.path.mkdir()
+        self._root = str(self.path)
+        self.folders: set[str] = set()  # made in the staging folder
+        self.written: dict[str, bytes] = {}  # by checked path
+        self.broken = False  # filling stopped: write_output starts afresh
+        self.used = False  # swapped in as the output
+
+
+    def add(self, relative: str, data: bytes) -> None:
+        """Write one page into the staging folder (once)."""
+        if self.broken or relative in self.written:
+            return
+        try:
+            path = _checked(relative)
+            for folder in _folders_of([path]):
+                if folder not in self.folders:
+                    os.mkdir(f"{self._root}/{folder}")  # fails where a file is in the way
+                    self.folders.add(folder)
+            _write_new(f"{self._root}/{path}", data)
+        except (OSError, OutputRefused):
+            self.broken = True
+            return
+        self.written[path] = data
+
+    def discard(self) -> None:
+        """Remove the staging folder, unless it became the output."""
+        if not self.used:
+            shutil.rmtree(self.path, ignore_errors=True)
+        self.broken = True
+
+
 def write_output(
     output: Path,
     site_root: Path,
     files: Mapping[str, bytes],
     copies: Iterable[tuple[str, Path]],
     unchanged: Collection[str] = frozenset(),
+    staged: StagedOutput | None = None,
 ) -> WriteResult:
     """Write `files` (relative path -> bytes) and `copies` (relative path,
     source file) as the new content of `output`.
@@ -131,21 +185,28 @@ def write_output(
     beside their targets, and only once all of them were written are they
     renamed into place and stale files removed, so an error while writing
     still leaves the old output as it was. `unchanged` names files known to
-    have the same bytes as the current output's."""
-    reason = refusal_reason(output, site_root)
-    if reason is not None:
-        raise OutputRefused(f"output folder {output} {reason}")
-    # Every path is checked before anything is touched.
-    checked = {_checked(relative): data for relative, data in files.items()}
-    checked_copies = sorted((_checked(relative), source) for relative, source in copies)
-    out = output.expanduser().resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(out)
-    if out.is_dir() and (out / MARKER).is_file():
-        plan = _update_plan(out, checked, checked_copies, unchanged)
-        if plan is not None:
-            return _update_in_place(out, checked, checked_copies, plan)
-    return _write_fresh(out, checked, checked_copies)
+    have the same bytes as the current output's. `staged` is a staging
+    folder this build already filled with (some of) `files`; it is used up
+    or removed, whatever happens."""
+    try:
+        reason = refusal_reason(output, site_root)
+        if reason is not None:
+            raise OutputRefused(f"output folder {output} {reason}")
+        # Every path is checked before anything is touched.
+        checked = {_checked(relative): data for relative, data in files.items()}
+        checked_copies = sorted((_checked(relative), source) for relative, source in copies)
+        out = output.expanduser().resolve()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        keep = staged.path if staged is not None and not staged.broken and staged.out == out else None
+        _remove_leftovers(out, keep)
+        if out.is_dir() and (out / MARKER).is_file():
+            plan = _update_plan(out, checked, checked_copies, unchanged)
+            if plan is not None:
+                return _update_in_place(out, checked, checked_copies, plan)
+        return _write_fresh(out, checked, checked_copies, staged if keep is not None else None)
+    finally:
+        if staged is not None:
+            staged.discard()
 
 
 @dataclass(frozen=True)
@@ -295,28 +356,43 @@ class _Restart(Exception):
 
 
 def _write_fresh(
-    out: Path, files: Mapping[str, bytes], copies: list[tuple[str, Path]]
+    out: Path, files: Mapping[str, bytes], copies: list[tuple[str, Path]], staged: StagedOutput | None = None
 ) -> WriteResult:
     """Everything into a staging folder, swapped in once all was written.
 
     Each folder is made once, parents first, and each file is written with
     one open, write and close: on a big site the writer's own overhead
-    would otherwise rival the file system's."""
-    staging = out.parent / f".{out.name}{_STAGING}{secrets.token_hex(4)}"
-    staging.mkdir()
+    would otherwise rival the file system's. With `staged`, its folder is
+    the staging folder and the pages it holds are not written again."""
+    if staged is not None:
+        staging, made, done = staged.path, staged.folders, staged.written
+    else:
+        staging, made, done = out.parent / f".{out.name}{_STAGING}{secrets.token_hex(4)}", set(), {}
+        staging.mkdir()
     root = str(staging)
     try:
         _write_new(f"{root}/{MARKER}", MARKER_TEXT.encode("utf-8"))
-        for folder in _folders_of([*files, *(relative for relative, _ in copies)]):
-            os.mkdir(f"{root}/{folder}")  # fails where a file is in the way
+        folders = _folders_of([*files, *(relative for relative, _ in copies)])
+        for folder in folders:
+            if folder not in made:
+                os.mkdir(f"{root}/{folder}")  # fails where a file is in the way
         for relative in sorted(files):
-            _write_new(f"{root}/{relative}", files[relative])
+            if done.get(relative) is not files[relative]:
+                _write_new(f"{root}/{relative}", files[relative])
+        if done.keys() - files.keys():
+            # Staged, then dropped from the build: not part of the output.
+            for relative in done.keys() - files.keys():
+                os.unlink(f"{root}/{relative}")
+            for folder in sorted(set(made) - set(folders), key=lambda f: f.count("/"), reverse=True):
+                _remove_folder(f"{root}/{folder}")
         for relative, source in copies:
             shutil.copyfile(source, f"{root}/{relative}")
         _swap_in(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    if staged is not None:
+        staged.used = True
     return WriteResult(out, len(files) + len(copies))
 
 
@@ -351,11 +427,14 @@ def _swap_in(staging: Path, out: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def _remove_leftovers(out: Path) -> None:
-    """Staging or retired folders of an interrupted earlier build of `out`."""
+def _remove_leftovers(out: Path, keep: Path | None = None) -> None:
+    """Staging or retired folders of an interrupted earlier build of `out`
+    (but not `keep`, this build's own staging folder)."""
     if not out.parent.is_dir():
         return
     prefixes = (f".{out.name}{_STAGING}", f".{out.name}{_RETIRED}")
     for leftover in out.parent.iterdir():
+        if leftover == keep:
+            continue
         if leftover.name.startswith(prefixes) and leftover.is_dir() and not leftover.is_symlink():
             shutil.rmtree(leftover, ignore_errors=True)
