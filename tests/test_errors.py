@@ -557,3 +557,26 @@ def test_paths_stay_relative_when_content_is_a_symlink(tmp_path: Path) -> None:
     run = site.build()
     assert run.returncode == 1, run.stderr
     assert_single_error(run, f"{POST}:3: ", "2024-13-45")
+
+
+def test_paths_in_messages_are_relative_to_the_site_however_they_are_spelled(tmp_path):
+    from pathlib import Path
+
+    from sitegen.errors import Problems
+
+    root = tmp_path / "site"
+    (root / "content" / "posts").mkdir(parents=True)
+    problems = Problems(root)
+    spellings = {
+        f"{root}/content/posts/a.md": "content/posts/a.md",
+        root / "content" / "posts" / "a.md": "content/posts/a.md",
+        f"{root}/content/./posts/a.md": "content/posts/a.md",
+        f"{root}//content/posts/a.md": "content/posts/a.md",
+        f"{root}/content/": "content",
+        f"{root}/content/.hidden.md": "content/.hidden.md",
+        str(tmp_path / "elsewhere.md"): (tmp_path / "elsewhere.md").as_posix(),
+        "content/posts/a.md": "content/posts/a.md",
+    }
+    for spelled, shown in spellings.items():
+        assert problems.display_path(spelled) == shown, spelled
+        assert problems.display_path(Path(spelled)) == shown, spelled

@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import NoReturn, Sequence, TextIO
 
 from . import __version__
 from .build import BuildOptions, build_site, check_site
@@ -464,6 +464,23 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"clean": run_clean, "build": run_build, "check": run_check, "serve": run_serve, "report": run_report, "init": run_init, "new": run_new}
+
+
+def run() -> NoReturn:
+    """The `sitegen` command: `main`, then leave at once.
+
+    A big build holds millions of objects; freeing them one by one as the
+    interpreter shuts down took a third of a second at 5,000 posts, after
+    the work was done. By the time `main` returns every file is written and
+    closed and every worker process is stopped, so only the standard
+    streams need flushing."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more to say
+            pass
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

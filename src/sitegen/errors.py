@@ -9,6 +9,7 @@ here formats tracebacks or knows about the terminal.
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -47,9 +48,23 @@ class Problems:
     def __init__(self, root: Path | None = None) -> None:
         self._root = root
         self._items: list[Problem] = []
+        # Files found by walking the site are plain "<root>/<relative>"
+        # strings: cut those without pathlib, which is slow at thousands.
+        self._prefix = f"{root}/" if root is not None and root.is_absolute() and os.sep == "/" else ""
 
     def display_path(self, path: Path | str) -> str:
         """The path as the user should read it: relative to the site root."""
+        text = os.fspath(path)
+        prefix = self._prefix
+        if (
+            prefix
+            and text.startswith(prefix)
+            and "//" not in text
+            and "/." not in text
+            and not text.endswith("/")
+            and len(text) > len(prefix)
+        ):
+            return text[len(prefix) :]
         p = Path(path)
         if self._root is not None and p.is_absolute():
             # As given first: content/ may be a symlink to a folder elsewhere,

@@ -129,10 +129,14 @@ def first_paragraph(source: str, limit: int = 280) -> str:
             continue
         paragraph.append(stripped)
     text = " ".join(paragraph)
-    text = _LINK.sub(lambda m: m.group(1) or m.group(2) or "", text)
-    for _ in range(3):
-        text = _EMPHASIS.sub(r"\2", text)
-    text = _TAG.sub("", text)
+    # Each pattern needs a character most paragraphs lack: test for it first.
+    if "[" in text:
+        text = _LINK.sub(lambda m: m.group(1) or m.group(2) or "", text)
+    if "*" in text or "_" in text or "`" in text or "~" in text:
+        for _ in range(3):
+            text = _EMPHASIS.sub(r"\2", text)
+    if "<" in text:
+        text = _TAG.sub("", text)
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
