@@ -1,8 +1,10 @@
 """The pipeline: load -> model -> public view -> routes -> render -> write.
 
-`build_site` gathers and renders everything in memory before writing anything,
-so any problem, in content or templates, stops the build with every message
-collected and the previous output untouched. `check_site` runs the same
+`build_site` gathers and renders everything before the output folder is
+touched, so any problem, in content or templates, stops the build with every
+message collected and the previous output untouched. (A first build writes
+its pages into a staging folder beside the output while rendering, and a
+failed build removes that folder; see write.StagedOutput.) `check_site` runs the same
 stages without writing, then checks that every internal link lands. Callers
 (the CLI, the preview server) get results or a `BuildFailed` carrying the
 problems; this module prints nothing.
