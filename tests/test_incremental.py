@@ -209,3 +209,24 @@ def test_an_output_file_edited_by_hand_is_rendered_again(make_site):
     page.write_bytes(b"edited by hand")
     build_site(options)
     assert page.read_bytes() == original
+
+
+def test_kept_pages_are_written_afresh_when_the_output_cannot_be_updated_in_place(make_site, tmp_path):
+    """A page the build keeps without reading it is still right when the
+    writer has to start a fresh folder (here: a page replaced by a symlink,
+    which sitegen never keeps as it is)."""
+    from sitegen.build import build_site
+
+    site = make_site()
+    options = BuildOptions(source=site.root, now=NOW)
+    build_site(options)
+    before = site.output_bytes()
+    page = site.public / "products/widget/index.html"
+    elsewhere = tmp_path / "copy.html"
+    elsewhere.write_bytes(page.read_bytes())
+    page.unlink()
+    page.symlink_to(elsewhere)
+    result = build_site(options)
+    assert result.unchanged >= len(before) - 2
+    assert not page.is_symlink()
+    assert site.output_bytes() == before

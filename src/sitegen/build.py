@@ -67,6 +67,9 @@ class RenderedSite:
     files: dict[str, bytes]
     warnings: list[Problem]
     timings: dict[str, float] = field(default_factory=dict)
+    # Pages of an incremental build kept from the last output, whose bytes
+    # were checked there but not read into `files`: output -> content hash.
+    kept: dict[str, str] = field(default_factory=dict)
 
 
 class _StageClock:
@@ -224,6 +227,7 @@ class BuildSession:
         on_page = self.staged.add if self.staged is not None else None
         pages = PageStore(cache_folder(root)) if options.cache and previous_output else None
         page_records: dict[str, PageRecord] = {}
+        kept: dict[str, str] = {}
         self.unchanged = set()
         if memo is None and self._memo is None and pages is not None and previous_output is not None:
             # A build from the command line: redo only pages whose inputs
@@ -242,7 +246,8 @@ class BuildSession:
                 site=public,
                 on_page=on_page,
             )
-            self.stats = RenderStats(rendered=len(files) - len(self.unchanged), reused=len(self.unchanged))
+            kept = {output: page_records[output][2] for output in self.unchanged if output not in files}
+            self.stats = RenderStats(rendered=len(files) + len(kept) - len(self.unchanged), reused=len(self.unchanged))
         elif memo is None and self._memo is None:
             # A one-off build: spread pages over processes.
             files, _ = render_routes_parallel(
@@ -273,7 +278,7 @@ class BuildSession:
             self._parsed_saved = self._records is not None
         if self._bytecode is not None and options.cache_write:
             self._bytecode.flush()
-        return RenderedSite(site, public, routes, files, problems.warnings, dict(clock.seconds))
+        return RenderedSite(site, public, routes, files, problems.warnings, dict(clock.seconds), kept)
 
     def _environment(
         self, folders: list[Path], base_url: str, bytecode: jinja2.BytecodeCache | None
@@ -420,7 +425,9 @@ def build_site(
         problems = Problems(site.root)
         copies = [(s.output, s.source) for s in rendered.routes.static]
         try:
-            write_output(output, site.root, rendered.files, copies, session.unchanged, session.staged)
+            write_output(
+                output, site.root, rendered.files, copies, session.unchanged, session.staged, rendered.kept
+            )
             session.save_pages()
         except OutputRefused as exc:
             _refuse(problems, options, site, str(exc))
@@ -442,6 +449,7 @@ def build_site(
             dict(copies),
             (MARKER, MARKER_TEXT.encode("utf-8")),
             rendered.warnings,
+            rendered.kept,
         )
     written = time.perf_counter()
     timings = {
@@ -451,7 +459,7 @@ def build_site(
     }
     return BuildResult(
         output=output,
-        pages=len(rendered.files),
+        pages=len(rendered.files) + len(rendered.kept),
         static_files=len(copies),
         warnings=rendered.warnings,
         seconds=written - started,

@@ -563,8 +563,11 @@ def render_incrementally(
     A page's digest covers `salt` (versions, base URL), its template chain,
     its own context and the `site` attributes it read last time; when that
     digest is unchanged and the previous output still holds the very bytes
-    recorded for it, those bytes are used. Returns the files, the records to
-    store for next time, and the outputs whose bytes equal the old output's.
+    recorded for it, the page is kept as it is there. Returns the pages
+    rendered (output -> bytes), the records of every page to store for next
+    time, and the outputs whose bytes equal the old output's: every kept
+    page (which is not among the pages returned) and the rendered pages that
+    came out the same.
     """
     memo: dict[int, tuple[object, bytes]] = {}
     site_parts: dict[str, str] = {}
@@ -585,20 +588,35 @@ def render_incrementally(
             bases[route.output] = f"{salt}|{keys.key(route.template)}|{fingerprint(dict(route.context), memo)}"
         return bases[route.output]
 
+    def still_right(route: Route) -> tuple[str, bool]:
+        """The route's base digest, and whether its page is unchanged: the
+        same digest as last time, and the old file holds the recorded bytes
+        (a file edited by hand is rendered again)."""
+        base = base_of(route)
+        before = previous.get(route.output)
+        if before is not None and old_output is not None and digest(route, base, before[1]) == before[0]:
+            data = _read_file(old_output, route.output)
+            return base, data is not None and bytes_hash(data) == before[2]
+        return base, False
+
     files: dict[str, bytes] = {}
     records: dict[str, PageRecord] = {}
     unchanged: set[str] = set()
     pending: list[Route] = []
-    for route in routes:
-        before = previous.get(route.output)
-        if before is not None and old_output is not None and digest(route, base_of(route), before[1]) == before[0]:
-            data = _read_file(old_output, route.output)
-            if data is not None and bytes_hash(data) == before[2]:
-                files[route.output] = data
-                records[route.output] = before
+    routes = list(routes)
+    if previous and old_output is not None:
+        # Digesting every page's inputs and reading back its old bytes is
+        # most of a small edit's build: share it out like rendering. Only
+        # the verdicts come back; the bytes stay in the output folder.
+        for route, (base, kept) in zip(routes, _map_in_workers(still_right, routes, jobs)):
+            bases[route.output] = base
+            if kept:
+                records[route.output] = previous[route.output]
                 unchanged.add(route.output)
-                continue
-        pending.append(route)
+            else:
+                pending.append(route)
+    else:
+        pending = routes  # a first build: digests are taken while the workers render
 
     def digest_pending() -> None:
         # Pages without a record (all of them in a first build) need their
@@ -621,8 +639,36 @@ def render_incrementally(
         if before is not None and before[2] == sha and old_output is not None:
             if _read_file(old_output, route.output) == data:  # not edited by hand
                 unchanged.add(route.output)
-    ordered = {route.output: files[route.output] for route in routes if route.output in files}
-    return ordered, records, unchanged
+    return files, records, unchanged
+
+
+# What forked workers apply to routes in `_map_in_workers`; inherited, not pickled.
+_MAPPED: tuple[Callable[[Route], Any], list[Route]] | None = None
+_MAP_CHUNK = 128
+
+
+def _map_chunk(start: int) -> tuple[int, list[Any]]:
+    assert _MAPPED is not None
+    function, routes = _MAPPED
+    return start, [function(route) for route in routes[start : start + _MAP_CHUNK]]
+
+
+def _map_in_workers(function: Callable[[Route], Any], routes: list[Route], jobs: int) -> list[Any]:
+    """`[function(route) for route in routes]`, over `jobs` forked processes
+    when there are enough routes. `function` must be pure, its results
+    small and picklable; what it caches stays in the workers."""
+    global _MAPPED
+    if jobs <= 1 or len(routes) < PARALLEL_MIN_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+        return [function(route) for route in routes]
+    results: list[Any] = [None] * len(routes)
+    _MAPPED = (function, routes)
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            for start, chunk in pool.imap_unordered(_map_chunk, range(0, len(routes), _MAP_CHUNK)):
+                results[start : start + len(chunk)] = chunk
+    finally:
+        _MAPPED = None
+    return results
 
 
 def _read_file(folder: Path, relative: str) -> bytes | None:

@@ -231,21 +231,27 @@ class Recorder:
         copies: Mapping[str, Path],
         marker: tuple[str, bytes],
         warnings: Iterable[Problem],
+        kept: Mapping[str, str] | None = None,
     ) -> None:
         """Write the record, unless the output does not hold exactly what
-        this build meant to write (then the next build is a full one)."""
+        this build meant to write (then the next build is a full one).
+        `kept` gives the content hash of each page the build kept from the
+        last output without reading it into `pages`."""
         if self._inputs is None:
             return
+        kept = kept or {}
         try:
             fence = time.time_ns()
             listing = _scan_output(output)
-            if set(listing.files) != {*pages, *copies, marker[0]}:
+            if set(listing.files) != {*pages, *kept, *copies, marker[0]}:
                 return
             for label, signature in listing.files.items():
                 if not _is_racy(signature, self._build_fence):
                     continue  # untouched since before the build: write.py compared it
                 if label in pages:
                     expected = _bytes_hash(pages[label])
+                elif label in kept:
+                    expected = kept[label]
                 elif label in copies:
                     expected = _file_hash(str(copies[label]))
                 else:

@@ -13,6 +13,7 @@ owns). Every path it writes is checked to lie inside the output.
 
 from __future__ import annotations
 
+import errno
 import filecmp
 import os
 import secrets
@@ -175,6 +176,7 @@ def write_output(
     copies: Iterable[tuple[str, Path]],
     unchanged: Collection[str] = frozenset(),
     staged: StagedOutput | None = None,
+    kept: Collection[str] = frozenset(),
 ) -> WriteResult:
     """Write `files` (relative path -> bytes) and `copies` (relative path,
     source file) as the new content of `output`.
@@ -185,24 +187,32 @@ def write_output(
     beside their targets, and only once all of them were written are they
     renamed into place and stale files removed, so an error while writing
     still leaves the old output as it was. `unchanged` names files known to
-    have the same bytes as the current output's. `staged` is a staging
-    folder this build already filled with (some of) `files`; it is used up
-    or removed, whatever happens."""
+    have the same bytes as the current output's. `kept` names files of this
+    build that are not in `files` because the current output already holds
+    their bytes (an incremental build never read them). `staged` is a
+    staging folder this build already filled with (some of) `files`; it is
+    used up or removed, whatever happens."""
     try:
         reason = refusal_reason(output, site_root)
         if reason is not None:
             raise OutputRefused(f"output folder {output} {reason}")
         # Every path is checked before anything is touched.
         checked = {_checked(relative): data for relative, data in files.items()}
+        checked_kept = {_checked(relative) for relative in kept}
         checked_copies = sorted((_checked(relative), source) for relative, source in copies)
         out = output.expanduser().resolve()
         out.parent.mkdir(parents=True, exist_ok=True)
         keep = staged.path if staged is not None and not staged.broken and staged.out == out else None
         _remove_leftovers(out, keep)
         if out.is_dir() and (out / MARKER).is_file():
-            plan = _update_plan(out, checked, checked_copies, unchanged)
+            plan = _update_plan(out, checked, checked_copies, unchanged, checked_kept)
             if plan is not None:
-                return _update_in_place(out, checked, checked_copies, plan)
+                done = _update_in_place(out, checked, checked_copies, plan)
+                if done is not None:
+                    return done
+        if checked_kept:
+            # Starting afresh: the kept pages' bytes come from the old output.
+            checked = {**checked, **{relative: _read_kept(out, relative) for relative in checked_kept}}
         return _write_fresh(out, checked, checked_copies, staged if keep is not None else None)
     finally:
         if staged is not None:
@@ -255,6 +265,7 @@ def _update_plan(
     files: Mapping[str, bytes],
     copies: list[tuple[str, Path]],
     unchanged: Collection[str],
+    kept: Collection[str] = frozenset(),
 ) -> _UpdatePlan | None:
     """What an in-place update must write and delete, or None when the
     output holds a folder symlink, which sitegen never writes.
@@ -271,7 +282,13 @@ def _update_plan(
     if scan is None:
         return None
     existing = scan.files
-    wanted = set(files) | {relative for relative, _ in copies} | {MARKER}
+    for relative in kept:
+        if relative not in existing:
+            # Gone since the build checked it: there are no bytes to keep.
+            raise FileNotFoundError(errno.ENOENT, "a page of the last build disappeared while building", relative)
+        if relative in scan.links:
+            return None  # never kept as a link: start afresh, reading through it
+    wanted = set(files) | set(kept) | {relative for relative, _ in copies} | {MARKER}
     changed: list[str] = []
     for relative in sorted(files):
         if relative in scan.links or relative not in existing:
@@ -290,7 +307,9 @@ def _update_plan(
 
 def _update_in_place(
     out: Path, files: Mapping[str, bytes], copies: list[tuple[str, Path]], plan: _UpdatePlan
-) -> WriteResult:
+) -> WriteResult | None:
+    """Apply `plan`; None when something is in the way (a file where a
+    folder must go, a full disk) and nothing was replaced: start afresh."""
     sources = dict(copies)
     token = secrets.token_hex(4)
     root = str(out)
@@ -316,7 +335,7 @@ def _update_in_place(
         # Something in the way (a file where a folder must go, a full disk):
         # nothing was replaced yet, so start afresh in a staging folder.
         _undo(root, written, made)
-        return _write_fresh(out, files, copies)
+        return None
     except BaseException:
         _undo(root, written, made)
         raise
@@ -394,6 +413,12 @@ def _write_fresh(
     if staged is not None:
         staged.used = True
     return WriteResult(out, len(files) + len(copies))
+
+
+def _read_kept(out: Path, relative: str) -> bytes:
+    """A kept page's bytes from the current output (OSError if unreadable)."""
+    with open(f"{out}/{relative}", "rb") as handle:
+        return handle.read()
 
 
 def _read(folder: Path, relative: str) -> bytes | None:
