@@ -26,6 +26,7 @@ from pathlib import Path
 from . import markup
 from .errors import Problems
 from .load import MARKDOWN_FOLDERS, is_ignored_name, read_text, split_front_matter
+from .render import ignore_interrupts
 
 # Files per task: small, so that stopping the workers loses little work.
 _CHUNK = 8
@@ -82,7 +83,7 @@ class MarkdownPrefetch:
         if len(paths) < MIN_FILES:
             return False
         chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
-        self._pool = multiprocessing.get_context("fork").Pool(self.jobs)
+        self._pool = multiprocessing.get_context("fork").Pool(self.jobs, initializer=ignore_interrupts)
         self._results = self._pool.imap_unordered(_convert_files, chunks)
         return True
 

@@ -13,6 +13,7 @@ import hashlib
 import multiprocessing
 import os
 import re
+import signal
 import traceback
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -458,6 +459,12 @@ def _render_one(renderer: Renderer, route: Route, track: bool) -> tuple[bytes | 
     return data, tuple(sorted(reads))
 
 
+def ignore_interrupts() -> None:
+    """In a worker process: leave Ctrl-C to the main process, which stops
+    the workers itself (the terminal sends the signal to all of them)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def default_jobs() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
@@ -512,7 +519,7 @@ def render_routes_parallel(
     found: list[Problem] = []
     _WORK = (routes, env, problems.root, track, site)
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=ignore_interrupts) as pool:
             chunk_results = pool.imap_unordered(_render_chunk, chunks)  # starts the workers
             meanwhile()
             for done, chunk_problems, converted in chunk_results:
@@ -663,7 +670,7 @@ def _map_in_workers(function: Callable[[Route], Any], routes: list[Route], jobs:
     results: list[Any] = [None] * len(routes)
     _MAPPED = (function, routes)
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=ignore_interrupts) as pool:
             for start, chunk in pool.imap_unordered(_map_chunk, range(0, len(routes), _MAP_CHUNK)):
                 results[start : start + len(chunk)] = chunk
     finally:
