@@ -252,3 +252,31 @@ def test_a_build_without_workers_does_not_convert_ahead(corpus_site, monkeypatch
     monkeypatch.setattr(prefetch.MarkdownPrefetch, "start", lambda self: started.append(start(self)) or started[-1])
     render_site(BuildOptions(source=corpus_site, now=NOW, jobs=1, cache=False))
     assert started == [False]
+
+
+def test_word_counts_and_first_paragraphs_are_kept_and_checked(make_site):
+    """The cache keeps each body's word count and first paragraph; a later
+    build uses them, and entries of the wrong shape are worked out again."""
+    import json
+    import os
+
+    body = "A first paragraph with *some* words.\n\nAnd a second one.\n"
+    site = make_site({"content/posts/a.md": f"---\ntitle: A\ndate: 2026-01-01\n---\n{body}"})
+    assert site.build().returncode == 0
+    first = site.output_bytes()
+    stored = site.root / ".sitegen-cache" / "text-facts.json"
+    entries = json.loads(stored.read_text())["entries"]
+    assert [len(body.split()), "A first paragraph with some words."] in entries.values()
+    for planted in ({key: ["many", 3] for key in entries}, {key: [7] for key in entries}, "junk"):
+        data = json.loads(stored.read_text()) if planted != "junk" else None
+        if data is None:
+            stored.write_text("junk")
+        else:
+            data["entries"] = planted
+            stored.write_text(json.dumps(data))
+        config = site.root / "content" / "site.yaml"
+        config.write_text(config.read_text())  # a new signature: not a no-change build
+        os.utime(config, ns=(0, 0))
+        result = site.build()
+        assert result.returncode == 0, result.stderr
+        assert site.output_bytes() == first

@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 import jinja2
 
 from . import markup, snapshot
-from .cache import FrontMatterStore, MarkdownStore, PageStore, TemplateBytecodeCache, cache_folder
+from .cache import FrontMatterStore, MarkdownStore, PageStore, TemplateBytecodeCache, TextFactsStore, cache_folder
 from .deploy import BaseUrlChoice
 from .errors import BuildFailed, Problem, Problems
 from .load import ParseMemo, RecordCache, load_site
@@ -133,6 +133,7 @@ class BuildSession:
         self._markdown_loaded = False
         self._parsed: ParseMemo | None = None
         self._parsed_saved = False
+        self._facts_saved = False
         self._env: jinja2.Environment | None = None
         self._env_signature: tuple[object, ...] = ()
         self._template_keys: TemplateKeys | None = None
@@ -185,8 +186,11 @@ class BuildSession:
         if front_store is not None and self._parsed is None:
             self._parsed = ParseMemo(front_store.load())  # once per session
         store = MarkdownStore(cache_folder(root)) if options.cache else None
-        if store is not None and not self._markdown_loaded:
-            markup.use_cache(store.load())  # once per session: a preview rebuild must not reread it
+        facts_store = TextFactsStore(cache_folder(root)) if options.cache else None
+        if store is not None and facts_store is not None and not self._markdown_loaded:
+            # Once per session: a preview rebuild must not reread them.
+            markup.use_cache(store.load())
+            markup.use_text_facts(facts_store.load())
             self._markdown_loaded = True
         with MarkdownPrefetch(root, options.jobs or default_jobs()) as prefetch:
             if self._records is None and (
@@ -276,6 +280,11 @@ class BuildSession:
             front_store.save(parsed.used)
             self._parsed = ParseMemo(parsed.used)
             self._parsed_saved = self._records is not None
+        if facts_store is not None and options.cache_write and not self._facts_saved:
+            facts, facts_changed = markup.text_facts_used()
+            if facts_changed:
+                facts_store.save(facts)  # like the front matter: once per session
+            self._facts_saved = self._records is not None
         if self._bytecode is not None and options.cache_write:
             self._bytecode.flush()
         return RenderedSite(site, public, routes, files, problems.warnings, dict(clock.seconds), kept)

@@ -71,8 +71,10 @@ class FrontMatterStore:
     """Parsed YAML of the site's files by a hash of its text (see
     `load.ParseMemo`), as one JSON file. Unreadable or foreign: empty."""
 
+    FILE = "front-matter.json"
+
     def __init__(self, folder: Path) -> None:
-        self.path = folder / "front-matter.json"
+        self.path = folder / self.FILE
 
     def load(self) -> dict[str, Any]:
         try:
@@ -99,6 +101,14 @@ class FrontMatterStore:
                 os.unlink(temporary)
             except OSError:
                 pass
+
+
+class TextFactsStore(FrontMatterStore):
+    """Word counts and first paragraphs of Markdown bodies by a hash of the
+    body (see markup.py), as one JSON file. Unreadable or foreign: empty;
+    entries of the wrong shape are worked out again."""
+
+    FILE = "text-facts.json"
 
 
 class MarkdownStore:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from typing import Any
 
 import markdown
 from markdown.extensions.extra import ExtraExtension
@@ -147,3 +148,62 @@ def first_paragraph(source: str, limit: int = 280) -> str:
 def word_count(source: str) -> int:
     # Whitespace-separated words: close enough for reading time, and cheap.
     return len(source.split())
+
+
+# Facts about Markdown bodies that every build needs for every post (word
+# count, first paragraph), by a hash of the body. The build cache keeps
+# them (cache.TextFactsStore), so a build after a one-post edit works them
+# out for one body instead of thousands; a session keeps what it used.
+_facts_known: dict[str, list[Any]] = {}
+_facts_used: dict[str, list[Any]] = {}
+_facts_added = False
+
+
+def use_text_facts(entries: dict[str, list[Any]]) -> None:
+    """Start a build session from `entries` (from the cache)."""
+    global _facts_added
+    _facts_known.update(entries)
+    _facts_used.clear()
+    _facts_added = False
+
+
+def text_facts_used() -> tuple[dict[str, list[Any]], bool]:
+    """The facts this process used, and whether that differs from what it was given."""
+    return dict(_facts_used), _facts_added or len(_facts_used) != len(_facts_known)
+
+
+def _facts(source: str) -> list[Any]:
+    key = hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    found = _facts_known.get(key)
+    if (
+        found is None
+        or len(found) != 2
+        or type(found[0]) is not int
+        or not (found[1] is None or type(found[1]) is str)
+    ):
+        found = [word_count(source), None]  # absent or not what this version writes
+        _facts_known[key] = found
+        _mark_added()
+    _facts_used[key] = found
+    return found
+
+
+def _mark_added() -> None:
+    global _facts_added
+    _facts_added = True
+
+
+def body_word_count(source: str) -> int:
+    """`word_count(source)`, remembered by the body's hash."""
+    result: int = _facts(source)[0]
+    return result
+
+
+def body_first_paragraph(source: str) -> str:
+    """`first_paragraph(source)`, remembered by the body's hash."""
+    facts = _facts(source)
+    if facts[1] is None:
+        facts[1] = first_paragraph(source)
+        _mark_added()
+    result: str = facts[1]
+    return result
