@@ -4,8 +4,8 @@
 touched, so any problem, in content or templates, stops the build with every
 message collected and the previous output untouched. (A first build writes
 its pages into a staging folder beside the output while rendering, and a
-failed build removes that folder; see write.StagedOutput.) `check_site` runs the same
-stages without writing, then checks that every internal link lands. Callers
+failed build removes that folder; see write.StagedOutput.) `check_site` runs
+the same stages without writing, then checks that every internal link lands. Callers
 (the CLI, the preview server) get results or a `BuildFailed` carrying the
 problems; this module prints nothing.
 """
