@@ -172,7 +172,10 @@ def text_facts_used() -> tuple[dict[str, list[Any]], bool]:
     return dict(_facts_used), _facts_added or len(_facts_used) != len(_facts_known)
 
 
-def _facts(source: str) -> list[Any]:
+def body_facts(source: str, paragraph: bool) -> tuple[int, str]:
+    """(`word_count(source)`, `first_paragraph(source)` if `paragraph` else
+    ""), remembered by the body's hash."""
+    global _facts_added
     key = hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
     found = _facts_known.get(key)
     if (
@@ -181,29 +184,10 @@ def _facts(source: str) -> list[Any]:
         or type(found[0]) is not int
         or not (found[1] is None or type(found[1]) is str)
     ):
-        found = [word_count(source), None]  # absent or not what this version writes
-        _facts_known[key] = found
-        _mark_added()
+        found = _facts_known[key] = [word_count(source), None]  # absent, or not what this version writes
+        _facts_added = True
+    if paragraph and found[1] is None:
+        found[1] = first_paragraph(source)
+        _facts_added = True
     _facts_used[key] = found
-    return found
-
-
-def _mark_added() -> None:
-    global _facts_added
-    _facts_added = True
-
-
-def body_word_count(source: str) -> int:
-    """`word_count(source)`, remembered by the body's hash."""
-    result: int = _facts(source)[0]
-    return result
-
-
-def body_first_paragraph(source: str) -> str:
-    """`first_paragraph(source)`, remembered by the body's hash."""
-    facts = _facts(source)
-    if facts[1] is None:
-        facts[1] = first_paragraph(source)
-        _mark_added()
-    result: str = facts[1]
-    return result
+    return found[0], found[1] if paragraph else ""

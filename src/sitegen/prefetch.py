@@ -26,7 +26,7 @@ from pathlib import Path
 from . import markup
 from .errors import Problems
 from .load import MARKDOWN_FOLDERS, is_ignored_name, read_text, split_front_matter
-from .render import ignore_interrupts
+from .render import ignore_interrupts, workers_pay
 
 # Files per task: small, so that stopping the workers loses little work.
 _CHUNK = 8
@@ -69,8 +69,8 @@ class MarkdownPrefetch:
 
     def start(self) -> bool:
         """Start the workers if it is worth it; True if they started."""
-        if self.jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-            return False
+        if self.jobs <= 1:
+            return False  # not even worth listing the files
         paths: list[str] = []
         for name in MARKDOWN_FOLDERS:
             for directory, subdirectories, files in os.walk(self.root / "content" / name):
@@ -80,7 +80,7 @@ class MarkdownPrefetch:
                     for file in sorted(files)
                     if not is_ignored_name(file) and os.path.splitext(file)[1].lower() in (".md", ".markdown")
                 )
-        if len(paths) < MIN_FILES:
+        if not workers_pay(self.jobs, len(paths), MIN_FILES):
             return False
         chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
         self._pool = multiprocessing.get_context("fork").Pool(self.jobs, initializer=ignore_interrupts)

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .markup import body_first_paragraph, body_word_count, markdown_to_html
+from .markup import body_facts, markdown_to_html
 from .model import Contact, Partner, Post, Site, SocialLink
 from .slugs import term_slug
 
@@ -668,19 +668,20 @@ def _public_posts(
 def _public_post(post: Post, future: bool, names: tuple[dict[str, str], dict[str, str]]) -> PublicPost:
     """`post` as published; `names` are the displayed names of tags and of
     categories by slug (see `_canonical_names`)."""
+    words, first_paragraph = body_facts(post.body, paragraph=not post.summary)
     return PublicPost(
         slug=post.slug,
         url=f"/blog/{post.slug}/",
         title=post.title,
         date=post.date,
-        summary=post.summary or body_first_paragraph(post.body),
+        summary=post.summary or first_paragraph,
         author=post.author,
         draft=post.draft,
         future=future,
         body=RichText(post.body),
         tags=_term_links("tags", post.tags, names[0]),
         categories=_term_links("categories", post.categories, names[1]),
-        reading_minutes=max(1, math.ceil(body_word_count(post.body) / WORDS_PER_MINUTE)),
+        reading_minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)),
         source_path=post.source.path,
     )
 

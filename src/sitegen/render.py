@@ -465,6 +465,11 @@ def ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def workers_pay(jobs: int, count: int, minimum: int = PARALLEL_MIN_PAGES) -> bool:
+    """Whether `count` items are worth forking `jobs` worker processes for."""
+    return jobs > 1 and count >= minimum and "fork" in multiprocessing.get_all_start_methods()
+
+
 def default_jobs() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
@@ -497,7 +502,7 @@ def render_routes_parallel(
     global _WORK
     routes = list(routes)
     reads: dict[str, tuple[str, ...]] = {}
-    if jobs <= 1 or len(routes) < PARALLEL_MIN_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+    if not workers_pay(jobs, len(routes)):
         meanwhile()
         renderer = Renderer(env, problems, site)
         files: dict[str, bytes] = {}
@@ -665,7 +670,7 @@ def _map_in_workers(function: Callable[[Route], Any], routes: list[Route], jobs:
     when there are enough routes. `function` must be pure, its results
     small and picklable; what it caches stays in the workers."""
     global _MAPPED
-    if jobs <= 1 or len(routes) < PARALLEL_MIN_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+    if not workers_pay(jobs, len(routes)):
         return [function(route) for route in routes]
     results: list[Any] = [None] * len(routes)
     _MAPPED = (function, routes)

@@ -218,7 +218,7 @@ def write_output(
                     return done
         if checked_kept:
             # Starting afresh: the kept pages' bytes come from the old output.
-            checked = {**checked, **{relative: _read_kept(out, relative) for relative in checked_kept}}
+            checked = {**checked, **{relative: (out / relative).read_bytes() for relative in checked_kept}}
         return _write_fresh(out, checked, checked_copies, staged if keep is not None else None)
     finally:
         if staged is not None:
@@ -419,12 +419,6 @@ def _write_fresh(
     if staged is not None:
         staged.used = True
     return WriteResult(out, len(files) + len(copies))
-
-
-def _read_kept(out: Path, relative: str) -> bytes:
-    """A kept page's bytes from the current output (OSError if unreadable)."""
-    with open(f"{out}/{relative}", "rb") as handle:
-        return handle.read()
 
 
 def _read(folder: Path, relative: str) -> bytes | None:
