@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 
 import jinja2
 
-from . import markup, snapshot
+from . import markup, snapshot, state as saved
 from .cache import FrontMatterStore, MarkdownStore, PageStore, TemplateBytecodeCache, TextFactsStore, cache_folder
 from .deploy import BaseUrlChoice
 from .errors import BuildFailed, Problem, Problems
@@ -30,12 +30,14 @@ from .model import ModelMemo, Site, build_model
 from .prefetch import MarkdownPrefetch
 from .public import PublicMemo, PublicSite, build_public_site, publishable_static_files
 from .render import (
+    Ledger,
     PageRecord,
     RenderMemo,
     RenderStats,
     TemplateKeys,
     default_jobs,
     make_environment,
+    render_from_ledger,
     render_incrementally,
     render_routes,
     render_routes_parallel,
@@ -120,20 +122,43 @@ class BuildSession:
     show that post. The result is byte-identical to a fresh `render_site`.
     """
 
-    def __init__(self, options: BuildOptions, remember: bool = True, watched: bool = False) -> None:
+    def __init__(
+        self,
+        options: BuildOptions,
+        remember: bool = True,
+        watched: bool = False,
+        state: saved.State | None = None,
+        untouched: Callable[[Path], Callable[[str], bool] | None] | None = None,
+    ) -> None:
         """`watched`: the caller reports every changed file to `forget` (a
-        file watcher does), so files it did not name are not even looked at."""
+        file watcher does), so files it did not name are not even looked at.
+
+        `state` (command-line builds, see state.py): start from a previous
+        build's memos, or fill fresh ones for the next build; pages are then
+        not remembered in memory. `untouched(old output folder)` says which
+        of that build's output files are still as it left them."""
         self.options = options
         self._records = RecordCache(watched) if remember else None
         self._memo = RenderMemo() if remember else None
         self._model_memo = ModelMemo() if remember else None
         self._public_memo = PublicMemo() if remember else None
         self._route_memo = RouteMemo() if remember else None
+        self._ledger: Ledger | None = None
+        self._untouched = untouched
+        if state is not None and not remember:
+            self._records, self._model_memo = state.records, state.model
+            self._public_memo, self._route_memo = state.public, state.routes
+            self._ledger = state.ledger
         self._bytecode: TemplateBytecodeCache | None = None
         self._markdown_loaded = False
         self._parsed: ParseMemo | None = None
         self._parsed_saved = False
         self._facts_saved = False
+        if self._ledger is not None and self._ledger.pages:
+            # Records of unchanged files come from the state, so the stores
+            # of parsed front matter and text facts would meet only the
+            # changed files: saving would throw the others away.
+            self._parsed_saved = self._facts_saved = True
         self._env: jinja2.Environment | None = None
         self._env_signature: tuple[object, ...] = ()
         self._template_keys: TemplateKeys | None = None
@@ -167,6 +192,7 @@ class BuildSession:
         output_check: OutputCheck | None = None,
         previous_output: Callable[[Site], Path | None] | None = None,
         stage: Callable[[Site], StagedOutput | None] | None = None,
+        planned: Callable[[PublicSite, RouteMap], None] | None = None,
     ) -> RenderedSite:
         """Every stage but write; raises BuildFailed with all problems found.
 
@@ -175,6 +201,7 @@ class BuildSession:
         `output_check` adds problems about where the build would be written.
         `stage` may give a staging folder to write pages into as they are
         rendered (`self.staged`); the caller must use it up or discard it.
+        `planned` is called once the routes are planned without errors.
         """
         options = self.options
         root = options.source.resolve()
@@ -193,7 +220,7 @@ class BuildSession:
             markup.use_text_facts(facts_store.load())
             self._markdown_loaded = True
         with MarkdownPrefetch(root, options.jobs or default_jobs()) as prefetch:
-            if self._records is None and (
+            if self._memo is None and (
                 previous_output is None or store is None or not PageStore(cache_folder(root)).path.exists()
             ):
                 # A one-off build that will render every page: convert the
@@ -220,6 +247,8 @@ class BuildSession:
             )
             clock.lap("routes")
             prefetch.finish()
+        if planned is not None and not problems.has_errors():
+            planned(public, routes)
         if options.cache and self._bytecode is None:
             self._bytecode = TemplateBytecodeCache(cache_folder(root))
         env, keys = self._environment(
@@ -233,26 +262,50 @@ class BuildSession:
         page_records: dict[str, PageRecord] = {}
         kept: dict[str, str] = {}
         self.unchanged = set()
-        if memo is None and self._memo is None and pages is not None and previous_output is not None:
+        salt = f"{public.base_url}|{options.drafts}|{options.future}"
+        old = previous_output(site) if previous_output is not None else None
+        one_off = memo is None and self._memo is None
+        if one_off and self._ledger is not None and self._ledger.pages and old is not None:
+            # From the last build's memos (state.py): pages whose route is
+            # the very object it rendered are checked without digests.
+            files, kept, self.unchanged = render_from_ledger(
+                routes.pages,
+                env,
+                problems,
+                keys,
+                salt,
+                self._ledger,
+                old,
+                self._untouched(old) if self._untouched is not None else None,
+                options.jobs or default_jobs(),
+                self.progress,
+                site=public,
+                on_page=on_page,
+            )
+            # pages.sqlite stays as it is: its records are still true (a page
+            # is only kept when its old file still hashes as recorded).
+            pages = None
+            self.stats = RenderStats(rendered=len(files) + len(kept) - len(self.unchanged), reused=len(self.unchanged))
+        elif one_off and pages is not None and previous_output is not None:
             # A build from the command line: redo only pages whose inputs
             # changed since the last build, over all cores.
-            old = previous_output(site)
             files, page_records, self.unchanged = render_incrementally(
                 routes.pages,
                 env,
                 problems,
                 keys,
-                f"{public.base_url}|{options.drafts}|{options.future}",
+                salt,
                 pages.load() if old is not None else {},
                 old,
                 options.jobs or default_jobs(),
                 self.progress,
                 site=public,
                 on_page=on_page,
+                ledger=self._ledger,
             )
             kept = {output: page_records[output][2] for output in self.unchanged if output not in files}
             self.stats = RenderStats(rendered=len(files) + len(kept) - len(self.unchanged), reused=len(self.unchanged))
-        elif memo is None and self._memo is None:
+        elif one_off:
             # A one-off build: spread pages over processes.
             files, _ = render_routes_parallel(
                 routes.pages, env, problems, options.jobs or default_jobs(), self.progress, site=public,
@@ -279,12 +332,12 @@ class BuildSession:
             # file would cost more than a whole preview rebuild.
             front_store.save(parsed.used)
             self._parsed = ParseMemo(parsed.used)
-            self._parsed_saved = self._records is not None
+            self._parsed_saved = self._memo is not None
         if facts_store is not None and options.cache_write and not self._facts_saved:
             facts, facts_changed = markup.text_facts_used()
             if facts_changed:
                 facts_store.save(facts)  # like the front matter: once per session
-            self._facts_saved = self._records is not None
+            self._facts_saved = self._memo is not None
         if self._bytecode is not None and options.cache_write:
             self._bytecode.flush()
         return RenderedSite(site, public, routes, files, problems.warnings, dict(clock.seconds), kept)
@@ -403,10 +456,12 @@ def build_site(
     options = replace(options, now=now)
     root = options.source.resolve()
     settings = _snapshot_settings(options, root)
+    record = snapshot.read_record(root) if options.cache else None
     if options.cache:
         replayed = snapshot.replay(
             root, settings, now, lambda output_dir: _usable_output(options, root, output_dir),
             may_write=options.cache_write,
+            record=record,
         )
         if replayed is not None:
             _fail_on_warnings(root, replayed.warnings, options)
@@ -421,13 +476,35 @@ def build_site(
                 unchanged=replayed.pages,
             )
     recorder = snapshot.Recorder(root) if options.cache and options.cache_write else None
+    fence = time.time_ns()
     if recorder is not None:
         recorder.start()
+    # The last build's memos (state.py), or fresh ones to leave for the next.
+    state = (saved.load(root, settings) or saved.State.fresh()) if recorder is not None else None
+    last_build = state.build if state is not None else ""
     checked = time.perf_counter()
-    session = BuildSession(options, remember=False)
+    session = BuildSession(
+        options,
+        remember=False,
+        state=state,
+        untouched=lambda old: snapshot.untouched_outputs(record, last_build, old),
+    )
     session.progress = progress
+    saver: saved.Saver | None = None
+
+    def save_state(public: PublicSite, routes: RouteMap) -> None:
+        # The memos are final once the routes are planned: a forked child
+        # pickles them while this process renders and writes.
+        nonlocal saver
+        if state is not None:
+            state.records.keep_for_later(fence, snapshot.RACY_NS)
+            state.build = saved.new_build_id()
+            saver = saved.Saver(root, settings, state, public, routes.pages)
+
     try:
-        rendered = session.render(_output_check(options), _previous_output(options), _stage(options))
+        rendered = session.render(
+            _output_check(options), _previous_output(options), _stage(options), planned=save_state
+        )
         site = rendered.site
         _fail_on_warnings(site.root, rendered.warnings, options)
         output = output_folder(options, site)
@@ -444,6 +521,10 @@ def build_site(
         except OSError as exc:
             problems.error(output, 0, f"cannot write the output: {exc.strerror or exc}")
             raise BuildFailed(problems) from None
+    except BaseException:
+        if saver is not None:
+            saver.finish(None)
+        raise
     finally:
         if session.staged is not None:
             session.staged.discard()  # a failed build: its staging folder goes
@@ -459,7 +540,10 @@ def build_site(
             (MARKER, MARKER_TEXT.encode("utf-8")),
             rendered.warnings,
             rendered.kept,
+            build=state.build if state is not None else "",
         )
+    if saver is not None and state is not None:
+        saver.finish(state.ledger)
     written = time.perf_counter()
     timings = {
         "unchanged check": checked - started,

@@ -470,7 +470,22 @@ class RecordCache:
         # `watched` and no file appeared or disappeared.
         self._listings: dict[str, tuple[list[str], list[Problem]]] = {}
         self._known: set[str] = set()
+        self._looked: set[tuple[str, str]] = set()  # entries asked for since `keep_for_later`
         self.content = ""  # the content folder, with a trailing separator
+
+    def keep_for_later(self, fence_ns: int, racy_ns: int) -> None:
+        """Before the cache outlives this process (state.py): keep only the
+        files the last build read, and of those only files changed more than
+        `racy_ns` before `fence_ns` (taken before the build looked at them).
+        A file changed again in the same clock tick as it was read would keep
+        its signature; git calls such files racily clean."""
+        oldest = fence_ns - racy_ns
+        self._entries = {
+            key: entry
+            for key, entry in self._entries.items()
+            if key in self._looked and max(entry[0][0], entry[0][1]) < oldest
+        }
+        self._looked = set()
 
     def forget(self, paths: Iterable[Path]) -> None:
         """Drop these files' records whatever their stat says: file times are
@@ -498,6 +513,7 @@ class RecordCache:
         return found
 
     def load(self, path: str, kind: str, read: _Reader, problems: Problems) -> Record | None:
+        self._looked.add((path, kind))
         hit = self._entries.get((path, kind))
         if self.watched and hit is not None:
             problems.add_all(hit[2])

@@ -15,10 +15,10 @@ import os
 import re
 import signal
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import jinja2
 
@@ -556,6 +556,47 @@ def render_routes_parallel(
 PageRecord = tuple[str, tuple[str, ...], str]  # digest, site attributes read, bytes hash
 
 
+@dataclass
+class Ledger:
+    """What one build knew about its pages, for the next build from the
+    command line (kept between processes by state.py).
+
+    `pages`: output -> (the route object, the `site` attributes the page
+    read, the hash of its bytes). While the route memo hands back the very
+    same route object, its context is the same. `parts`: each `site`
+    attribute read -> (its value, its fingerprint): the same while the
+    public view's memo hands back the very same value, or while a new value
+    fingerprints the same. `templates`: each template's key (`TemplateKeys`).
+    `salt`: what else the pages depend on (base URL, drafts, future)."""
+
+    pages: dict[str, tuple[Route, tuple[str, ...], str]] = field(default_factory=dict)
+    parts: dict[str, tuple[object, str]] = field(default_factory=dict)
+    templates: dict[str, str] = field(default_factory=dict)
+    salt: str = ""
+
+    def fill(
+        self,
+        routes: Sequence[Route],
+        records: Mapping[str, tuple[str, tuple[str, ...], str]],
+        part: Callable[[str], tuple[object, str]],
+        keys: TemplateKeys,
+        salt: str,
+    ) -> None:
+        """Describe a build's pages: `records` maps each output to (anything,
+        reads, bytes hash); `part(name)` gives a `site` attribute's value and
+        fingerprint."""
+        shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per set of reads
+        self.pages = {}
+        for route in routes:
+            record = records.get(route.output)
+            if record is not None:
+                reads = shared.setdefault(record[1], record[1])
+                self.pages[route.output] = (route, reads, record[2])
+        self.parts = {name: part(name) for name in sorted({name for reads in shared for name in reads})}
+        self.templates = {name: keys.key(name) for name in sorted({route.template for route in routes})}
+        self.salt = salt
+
+
 def render_incrementally(
     routes: Sequence[Route],
     env: jinja2.Environment,
@@ -569,6 +610,7 @@ def render_incrementally(
     *,
     site: object,
     on_page: Callable[[str, bytes], None] | None = None,
+    ledger: Ledger | None = None,
 ) -> tuple[dict[str, bytes], dict[str, PageRecord], set[str]]:
     """A full build that re-renders only pages whose inputs changed.
 
@@ -579,7 +621,7 @@ def render_incrementally(
     rendered (output -> bytes), the records of every page to store for next
     time, and the outputs whose bytes equal the old output's: every kept
     page (which is not among the pages returned) and the rendered pages that
-    came out the same.
+    came out the same. `ledger`, if given, is filled for the next build.
     """
     memo: dict[int, tuple[object, bytes]] = {}
     site_parts: dict[str, str] = {}
@@ -651,7 +693,106 @@ def render_incrementally(
         if before is not None and before[2] == sha and old_output is not None:
             if _read_file(old_output, route.output) == data:  # not edited by hand
                 unchanged.add(route.output)
+    if ledger is not None:
+        ledger.fill(routes, records, lambda name: (getattr(site, name, None), part(name)), keys, salt)
     return files, records, unchanged
+
+
+def render_from_ledger(
+    routes: Sequence[Route],
+    env: jinja2.Environment,
+    problems: Problems,
+    keys: TemplateKeys,
+    salt: str,
+    ledger: Ledger,
+    old_output: Path | None,
+    untouched: Callable[[str], bool] | None,
+    jobs: int,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    site: object,
+    on_page: Callable[[str, bytes], None] | None = None,
+) -> tuple[dict[str, bytes], dict[str, str], set[str]]:
+    """`render_incrementally` for a build that starts from the last build's
+    memos (state.py) and `ledger`, which it updates.
+
+    A page is kept when its route is the very object the last build
+    rendered, its template chain and `salt` are the same, every `site`
+    attribute it read is the same (the very value, or one that fingerprints
+    the same) and the old output file still holds the bytes it had then:
+    `untouched(output)` says so from the file's signature; otherwise the
+    file is read and hashed. No page's inputs are fingerprinted.
+
+    Returns the pages rendered (output -> bytes), the pages kept (output ->
+    bytes hash; not read), and the outputs whose bytes equal the old output's.
+    """
+    memo: dict[int, tuple[object, bytes]] = {}
+    parts: dict[str, tuple[object, str]] = {}
+    same_part: dict[str, bool] = {}
+
+    def part(name: str) -> tuple[object, str]:
+        if name not in parts:
+            value = getattr(site, name, None)
+            hit = ledger.parts.get(name)
+            parts[name] = hit if hit is not None and hit[0] is value else (value, fingerprint(value, memo))
+            same_part[name] = hit is not None and parts[name][1] == hit[1]
+        return parts[name]
+
+    def part_same(name: str) -> bool:
+        part(name)
+        return same_part[name]
+
+    same_template: dict[str, bool] = {}
+
+    def template_same(name: str) -> bool:
+        if name not in same_template:
+            same_template[name] = ledger.templates.get(name) == keys.key(name)
+        return same_template[name]
+
+    def holds(output: str, sha: str) -> bool:
+        """The old output file still has the bytes hashed `sha`."""
+        if old_output is None:
+            return False
+        if untouched is not None and untouched(output):
+            return True
+        data = _read_file(old_output, output)  # touched, perhaps not changed
+        return data is not None and bytes_hash(data) == sha
+
+    routes = list(routes)
+    kept: dict[str, str] = {}
+    pending: list[Route] = []
+    same_salt = ledger.salt == salt
+    for route in routes:
+        hit = ledger.pages.get(route.output)
+        if (
+            same_salt
+            and hit is not None
+            and hit[0] is route
+            and template_same(route.template)
+            and all(part_same(name) for name in hit[1])
+            and holds(route.output, hit[2])
+        ):
+            kept[route.output] = hit[2]
+        else:
+            pending.append(route)
+    files, reads = render_routes_parallel(
+        pending, env, problems, jobs, progress, track=True, site=site, on_page=on_page
+    )
+    unchanged = set(kept)
+    records: dict[str, tuple[str, tuple[str, ...], str]] = {
+        output: ("", ledger.pages[output][1], sha) for output, sha in kept.items()
+    }
+    for route in pending:
+        data = files.get(route.output)
+        if data is None:
+            continue
+        sha = bytes_hash(data)
+        records[route.output] = ("", reads[route.output], sha)
+        before = ledger.pages.get(route.output)
+        if before is not None and before[2] == sha and holds(route.output, sha):
+            unchanged.add(route.output)
+    ledger.fill(routes, records, part, keys, salt)
+    return files, kept, unchanged
 
 
 # What forked workers apply to routes in `_map_in_workers`; inherited, not pickled.

@@ -143,6 +143,18 @@ class RouteMemo:
         self.sitemap: tuple[SitemapEntry, ...] | None = None
         self.sitemap_of: dict[int, tuple[Route, SitemapEntry]] = {}
 
+    # Kept between processes (state.py): `sitemap_of` is keyed by ids,
+    # which are not, so it is keyed again by its routes' new ids.
+    def __getstate__(self) -> object:
+        state = dict(self.__dict__)
+        state["sitemap_of"] = list(self.sitemap_of.values())
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        entries = state.pop("sitemap_of")
+        self.__dict__.update(state)
+        self.sitemap_of = {id(entry[0]): entry for entry in entries}
+
     def start(self, public: PublicSite) -> None:
         key = (public.base_url, public.language, public.title, public.business)
         if key != self._site_key:

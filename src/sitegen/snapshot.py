@@ -232,11 +232,13 @@ class Recorder:
         marker: tuple[str, bytes],
         warnings: Iterable[Problem],
         kept: Mapping[str, str] | None = None,
+        build: str = "",
     ) -> None:
         """Write the record, unless the output does not hold exactly what
         this build meant to write (then the next build is a full one).
         `kept` gives the content hash of each page the build kept from the
-        last output without reading it into `pages`."""
+        last output without reading it into `pages`; `build` names the build
+        (see state.py)."""
         if self._inputs is None:
             return
         kept = kept or {}
@@ -273,6 +275,7 @@ class Recorder:
                 "pages": len(pages),
                 "static_files": len(copies),
                 "warnings": [[w.path, w.line, w.message] for w in warnings],
+                "build": build,
             }
             _save(self.folder, record)
         except OSError:
@@ -290,27 +293,35 @@ def _save(folder: Path, record: JsonObject) -> None:
         temporary.unlink(missing_ok=True)
 
 
+def read_record(root: Path) -> JsonObject | None:
+    """The last build's record, if there is one in this module's format."""
+    try:
+        with open(cache_folder(root) / RECORD_NAME, encoding="utf-8") as handle:
+            record = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("format") != _FORMAT:
+        return None
+    return record
+
+
 def replay(
     root: Path,
     settings: JsonObject,
     now: datetime,
     output_for: Callable[[str], Path | None],
     may_write: bool,
+    record: JsonObject | None,
 ) -> Replay | None:
     """The last build's report if it is provably this build's too, else None.
 
-    `output_for(output_dir)` is where this build would write given the
-    recorded site.yaml `output_dir` (None when that folder is refused).
-    With `may_write`, a record holding racy files is refreshed (see the
-    module docstring)."""
+    `record` is `read_record(root)`. `output_for(output_dir)` is where this
+    build would write given the recorded site.yaml `output_dir` (None when
+    that folder is refused). With `may_write`, a record holding racy files
+    is refreshed (see the module docstring)."""
+    if record is None:
+        return None
     folder = cache_folder(root)
-    try:
-        with open(folder / RECORD_NAME, encoding="utf-8") as handle:
-            record = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(record, dict) or record.get("format") != _FORMAT:
-        return None
     try:
         return _replay(record, folder, root, settings, now, output_for, may_write)
     except (OSError, KeyError, TypeError, ValueError, AttributeError):
@@ -390,6 +401,40 @@ def _refresh(
         _save(folder, {**record, "inputs": inputs.to_json(), "outputs": outputs.to_json()})
     except OSError:
         pass  # the old record stays true; the next build reads the files again
+
+
+def untouched_outputs(record: JsonObject | None, build: str, output: Path) -> Callable[[str], bool] | None:
+    """For the build `build` that wrote `record`: a test of whether an
+    output file (by its path inside `output`) is still exactly as that build
+    left it, by its signature, and by its content when it was racy then.
+    None if `record` is not that build's, or not about `output`."""
+    if record is None or not build or record.get("build") != build or record.get("output") != str(output):
+        return None
+    try:
+        listing = _object(record["outputs"])
+        files, hashes = _object(listing["files"]), _hashes(listing["hashes"])
+    except (KeyError, TypeError):
+        return None
+    top = str(output)
+
+    def untouched(label: str) -> bool:
+        signature = files.get(label)
+        if signature is None:
+            return False
+        path = os.path.join(top, label)
+        try:
+            st = os.stat(path, follow_symlinks=False)
+        except OSError:
+            return False
+        if [st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns] != signature:
+            return False
+        digest = hashes.get(label)
+        try:
+            return digest is None or _file_hash(path) == digest
+        except OSError:
+            return False
+
+    return untouched
 
 
 def _object(value: object) -> JsonObject:
