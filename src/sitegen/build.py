@@ -440,7 +440,9 @@ def _previous_output(options: BuildOptions) -> Callable[[Site], Path | None]:
 
 
 def build_site(
-    options: BuildOptions, progress: Callable[[int, int], None] | None = None
+    options: BuildOptions,
+    progress: Callable[[int, int], None] | None = None,
+    keep: list[object] | None = None,
 ) -> BuildResult:
     """Render the whole site, then write it atomically; raises BuildFailed.
 
@@ -449,7 +451,9 @@ def build_site(
     write, so the last build's report is replayed instead, warnings and
     --strict failures included. Any doubt means a full build.
 
-    `progress` is called with (pages rendered, pages in all) now and then."""
+    `progress` is called with (pages rendered, pages in all) now and then.
+    `keep` receives the build's working objects instead of letting them be
+    freed on return (for a process about to leave without freeing them)."""
     started = time.perf_counter()
     # One moment for the no-change check, the build and its record.
     now = build_moment(options)
@@ -483,12 +487,15 @@ def build_site(
     state = (saved.load(root, settings) or saved.State.fresh()) if recorder is not None else None
     last_build = state.build if state is not None else ""
     checked = time.perf_counter()
-    session = BuildSession(
-        options,
-        remember=False,
-        state=state,
-        untouched=lambda old: snapshot.untouched_outputs(record, last_build, old),
-    )
+    checks: list[snapshot.UntouchedOutputs] = []
+
+    def untouched(old: Path) -> snapshot.UntouchedOutputs | None:
+        found = snapshot.untouched_outputs(record, last_build, old)
+        if found is not None:
+            checks.append(found)
+        return found
+
+    session = BuildSession(options, remember=False, state=state, untouched=untouched)
     session.progress = progress
     saver: saved.Saver | None = None
 
@@ -528,6 +535,7 @@ def build_site(
     finally:
         if session.staged is not None:
             session.staged.discard()  # a failed build: its staging folder goes
+        saved.thaw()
     if recorder is not None:
         recorder.finish(
             output,
@@ -541,6 +549,13 @@ def build_site(
             rendered.warnings,
             rendered.kept,
             build=state.build if state is not None else "",
+            # Files found as the last build left them, and not written since.
+            verified={
+                label: signature
+                for check in checks
+                for label, signature in check.verified.items()
+                if label not in rendered.files or label in session.unchanged
+            },
         )
     if saver is not None and state is not None:
         saver.finish(state.ledger)
@@ -550,6 +565,8 @@ def build_site(
         **rendered.timings,
         "write": written - checked - sum(rendered.timings.values()),
     }
+    if keep is not None:
+        keep.append((state, session, rendered))
     return BuildResult(
         output=output,
         pages=len(rendered.files) + len(rendered.kept),

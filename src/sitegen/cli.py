@@ -254,7 +254,7 @@ def run_build(args: argparse.Namespace) -> int:
     )
     progress = _Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
     try:
-        result = build_site(options, progress.update if progress else None)
+        result = build_site(options, progress.update if progress else None, keep=_HELD)
     except BuildFailed as failed:
         if progress:
             progress.clear()
@@ -466,6 +466,11 @@ def run_new(args: argparse.Namespace) -> int:
 COMMANDS = {"clean": run_clean, "build": run_build, "check": run_check, "serve": run_serve, "report": run_report, "init": run_init, "new": run_new}
 
 
+# Set by `run`: what a build worked with is put here instead of being freed
+# object by object when it returns (the process is about to leave).
+_HELD: list[object] | None = None
+
+
 def run() -> NoReturn:
     """The `sitegen` command: `main`, then leave at once.
 
@@ -474,6 +479,8 @@ def run() -> NoReturn:
     the work was done. By the time `main` returns every file is written and
     closed and every worker process is stopped, so only the standard
     streams need flushing."""
+    global _HELD
+    _HELD = []  # and not free what a build leaves behind either
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:

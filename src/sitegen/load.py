@@ -43,6 +43,11 @@ class LineDict(dict[str, Any]):
         return self.lines.get(key, self.line)
 
 
+class SpentData(LineDict):
+    """The data of a record kept only as proof that its file did not
+    change (see `RecordCache.spend`): never read."""
+
+
 class LineList(list[Any]):
     """A YAML sequence that remembers the line of each item."""
 
@@ -496,6 +501,25 @@ class RecordCache:
         inside = [p for p in gone if p.startswith(self.content)]
         if any(path not in self._known or not os.path.isfile(path) for path in inside):
             self._listings = {}  # something was added, removed or renamed
+
+    def spend(self, built: Callable[[Record], bool]) -> None:
+        """Drop the text of each post and page record for which `built` is
+        true (a model memo holds what was made from it): it is then only the
+        token that memo knows it by. Only for a copy about to be saved
+        (state.py); see `check_spent` for the copy that is loaded."""
+        for _, record, _ in self._entries.values():
+            if record is not None and record.kind in ("post", "page") and built(record):
+                object.__setattr__(record, "data", SpentData(record.data.line))
+                object.__setattr__(record, "body", "")
+
+    def check_spent(self, built: Callable[[Record], bool]) -> None:
+        """Forget each spent record that `built` does not vouch for: its
+        file is read again rather than its missing text used."""
+        self._entries = {
+            key: entry
+            for key, entry in self._entries.items()
+            if entry[1] is None or not isinstance(entry[1].data, SpentData) or built(entry[1])
+        }
 
     def listing(self, folder: Path, list_folder: Callable[[Problems], list[str]], problems: Problems) -> list[str]:
         """`list_folder`'s answer, remembered while nothing was added or removed."""

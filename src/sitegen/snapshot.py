@@ -233,23 +233,40 @@ class Recorder:
         warnings: Iterable[Problem],
         kept: Mapping[str, str] | None = None,
         build: str = "",
+        verified: Mapping[str, Signature] | None = None,
     ) -> None:
         """Write the record, unless the output does not hold exactly what
         this build meant to write (then the next build is a full one).
         `kept` gives the content hash of each page the build kept from the
         last output without reading it into `pages`; `build` names the build
-        (see state.py)."""
+        (see state.py). `verified` gives the signatures of output files this
+        build found as the last build left them (`UntouchedOutputs`) and did
+        not write: when it covers most files, only the others are looked at
+        again instead of listing the whole folder."""
         if self._inputs is None:
             return
         kept = kept or {}
+        verified = verified or {}
         try:
             fence = time.time_ns()
-            listing = _scan_output(output)
-            if set(listing.files) != {*pages, *kept, *copies, marker[0]}:
-                return
+            wanted = {*pages, *kept, *copies, marker[0]}
+            if len(verified) * 2 > len(wanted):
+                listing = _listing_of(output, wanted, verified)
+                if listing is None:
+                    return
+            else:
+                listing = _scan_output(output)
+                if set(listing.files) != wanted:
+                    return
             for label, signature in listing.files.items():
                 if not _is_racy(signature, self._build_fence):
                     continue  # untouched since before the build: write.py compared it
+                if label in verified and label in kept:
+                    # Its content was compared after the fence (it was racy
+                    # for the last record too, which kept its hash).
+                    if _is_racy(signature, fence):
+                        listing.hashes[label] = kept[label]
+                    continue
                 if label in pages:
                     expected = _bytes_hash(pages[label])
                 elif label in kept:
@@ -272,7 +289,7 @@ class Recorder:
                 "window": list(window),
                 "inputs": self._inputs.to_json(),
                 "outputs": listing.to_json(),
-                "pages": len(pages),
+                "pages": len(pages) + len(kept),
                 "static_files": len(copies),
                 "warnings": [[w.path, w.line, w.message] for w in warnings],
                 "build": build,
@@ -280,6 +297,30 @@ class Recorder:
             _save(self.folder, record)
         except OSError:
             return
+
+
+def _listing_of(output: Path, wanted: set[str], verified: Mapping[str, Signature]) -> Listing | None:
+    """The output's listing as `_scan_output` would find it, given that
+    the `verified` files were not touched: the others are looked at one by
+    one. None when a wanted file is missing. A file someone else added is
+    not listed; the next `replay` lists the folder and sees it."""
+    top = str(output)
+    files: dict[str, Signature] = {}
+    folders = {""}
+    for label in wanted:
+        signature = verified.get(label)
+        if signature is None:
+            try:
+                st = os.stat(os.path.join(top, label), follow_symlinks=False)
+            except FileNotFoundError:
+                return None
+            signature = [st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns]
+        files[label] = signature
+        folder = label.rpartition("/")[0]
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    return Listing(sorted(folders), files, {})
 
 
 def _save(folder: Path, record: JsonObject) -> None:
@@ -403,38 +444,49 @@ def _refresh(
         pass  # the old record stays true; the next build reads the files again
 
 
-def untouched_outputs(record: JsonObject | None, build: str, output: Path) -> Callable[[str], bool] | None:
-    """For the build `build` that wrote `record`: a test of whether an
-    output file (by its path inside `output`) is still exactly as that build
-    left it, by its signature, and by its content when it was racy then.
-    None if `record` is not that build's, or not about `output`."""
-    if record is None or not build or record.get("build") != build or record.get("output") != str(output):
-        return None
-    try:
-        listing = _object(record["outputs"])
-        files, hashes = _object(listing["files"]), _hashes(listing["hashes"])
-    except (KeyError, TypeError):
-        return None
-    top = str(output)
+class UntouchedOutputs:
+    """For the build that wrote a record: whether an output file (by its
+    path inside the output folder) is still exactly as that build left it,
+    by its signature, and by its content when it was racy then. Remembers
+    the signatures it verified (`verified`), for `Recorder.finish`."""
 
-    def untouched(label: str) -> bool:
-        signature = files.get(label)
+    def __init__(self, top: str, files: JsonObject, hashes: dict[str, str]) -> None:
+        self.top = top
+        self.files = files
+        self.hashes = hashes
+        self.verified: dict[str, Signature] = {}
+
+    def __call__(self, label: str) -> bool:
+        signature = self.files.get(label)
         if signature is None:
             return False
-        path = os.path.join(top, label)
+        path = os.path.join(self.top, label)
         try:
             st = os.stat(path, follow_symlinks=False)
         except OSError:
             return False
         if [st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns] != signature:
             return False
-        digest = hashes.get(label)
+        digest = self.hashes.get(label)
         try:
-            return digest is None or _file_hash(path) == digest
+            if digest is not None and _file_hash(path) != digest:
+                return False
         except OSError:
             return False
+        self.verified[label] = signature
+        return True
 
-    return untouched
+
+def untouched_outputs(record: JsonObject | None, build: str, output: Path) -> UntouchedOutputs | None:
+    """`UntouchedOutputs` for the build `build` that wrote `record`; None if
+    `record` is not that build's, or not about `output`."""
+    if record is None or not build or record.get("build") != build or record.get("output") != str(output):
+        return None
+    try:
+        listing = _object(record["outputs"])
+        return UntouchedOutputs(str(output), _object(listing["files"]), _hashes(listing["hashes"]))
+    except (KeyError, TypeError):
+        return None
 
 
 def _object(value: object) -> JsonObject:

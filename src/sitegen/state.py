@@ -189,7 +189,9 @@ def load(root: Path, settings: dict[str, object]) -> State | None:
     if header != _header(settings):
         return None  # another sitegen, Python or set of options
     # Hundreds of thousands of objects: the cyclic collector would walk
-    # them again and again while they are made.
+    # them again and again while they are made, and once more right after
+    # (all of them are young). `gc.freeze` leaves them out of its walks
+    # until the build ends (`thaw`).
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -197,12 +199,21 @@ def load(root: Path, settings: dict[str, object]) -> State | None:
         records, model, public, routes, build = unpickler.load()[:5]
         ledger = unpickler.load()  # shares the first part's objects
         state = State(records, model, public, routes, ledger, build)
+        if not _well_formed(state):
+            return None
+        state.records.check_spent(state.model.holds)
     except Exception:  # a signed state this sitegen cannot read: start afresh
         return None
     finally:
         if enabled:
             gc.enable()
-    return state if _well_formed(state) else None
+    gc.freeze()
+    return state
+
+
+def thaw() -> None:
+    """Let the cyclic collector see what `load` froze again."""
+    gc.unfreeze()
 
 
 def _well_formed(state: State) -> bool:
@@ -253,7 +264,7 @@ class Saver:
         self.temporary = self.folder / f"{STATE_NAME}.{os.getpid()}.tmp"
         self.pid = 0
         self.pipe = -1
-        key = _key(create=True)
+        key = _key(create=True) if hasattr(os, "fork") else None
         if key is None:
             return
         try:
@@ -269,6 +280,9 @@ class Saver:
             try:
                 os.close(send)
                 gc.disable()
+                # This copy of the memos is only saved: the text of records
+                # whose posts and pages the model memo holds is not needed.
+                state.records.spend(state.model.holds)
                 buffer = io.BytesIO()
                 pickler = _pickler(buffer)
                 pickler.dump((state.records, state.model, state.public, state.routes, state.build, site, pages))
