@@ -56,6 +56,19 @@ MINIMAL_FILES: dict[str, str] = {
 }
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_key_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Builds sign their saved state with a key in the user's cache folder
+    ($XDG_CACHE_HOME/sitegen): the suite uses its own, not the machine's."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 def write_files(root: Path, files: dict[str, str | None]) -> None:
     for relative, text in files.items():
         path = root / relative

@@ -5,7 +5,7 @@ process has to load, model and plan all 5,000 posts before it can tell
 which. The preview server avoids that by keeping its memos in memory
 (`build.BuildSession`); this module keeps the same memos between two
 `sitegen build` runs: the record cache, the model, public-view and route
-memos, and a `render.Ledger` of each page's route object and input fingerprints.
+memos, and a `render.Ledger` of what each page was rendered from.
 
 Every memo is a proof of equal inputs checked against the files themselves
 (the record cache compares each file's stat signature; the others compare
@@ -23,8 +23,8 @@ ignored, as is one written by another sitegen, Python or set of options.
 Without a usable key directory no state is written and builds work as
 before.
 
-The state is written by a forked child while the parent writes the output,
-and renamed into place only once the build succeeded.
+The state is written by a forked child while the parent renders and
+writes the output, and renamed into place only once the build succeeded.
 """
 
 from __future__ import annotations
@@ -91,8 +91,8 @@ def _key(create: bool) -> bytes | None:
     A key file that others may read or write, or that belongs to someone
     else, is not used: whoever can read it could sign a hostile state."""
     folder = _key_folder()
-    if folder is None:
-        return None
+    if folder is None or not hasattr(os, "getuid") or not hasattr(os, "fork"):
+        return None  # no owner to check, or no child to write the state
     path = folder / _KEY_NAME
     try:
         where = os.stat(folder)
@@ -264,7 +264,7 @@ class Saver:
         self.temporary = self.folder / f"{STATE_NAME}.{os.getpid()}.tmp"
         self.pid = 0
         self.pipe = -1
-        key = _key(create=True) if hasattr(os, "fork") else None
+        key = _key(create=True)
         if key is None:
             return
         try:
