@@ -136,12 +136,16 @@ def test_incremental_renders_equal_cold_renders_after_random_edits(make_site, wa
         assert incremental == cold, f"step {step} diverged"
 
 
-def test_one_post_edit_re_renders_only_pages_showing_that_post(make_site):
-    files = {
+def tagged_posts(count: int) -> dict[str, str]:
+    """`count` posts a day apart, each with one of three tags."""
+    return {
         f"content/posts/p{n:02d}.md": f"---\ntitle: Post {n}\ndate: 2026-01-{n + 1:02d}\ntags: [t{n % 3}]\n---\nBody {n}.\n"
-        for n in range(30)
+        for n in range(count)
     }
-    site = make_site(files)
+
+
+def test_one_post_edit_re_renders_only_pages_showing_that_post(make_site):
+    site = make_site(tagged_posts(30))
     options = BuildOptions(source=site.root, now=NOW)
     session = BuildSession(options)
     first = session.render()
@@ -158,17 +162,21 @@ def test_one_post_edit_re_renders_only_pages_showing_that_post(make_site):
 def test_command_line_builds_after_random_edits_equal_cold_builds(make_site, tmp_path):
     """`sitegen build` reuses the last build's pages; its output must always
     equal a cold build's, file for file and byte for byte."""
-    from sitegen.build import build_site
-
     rng = random.Random(4242)
     site = editable_site(make_site, rng)
-    incremental = BuildOptions(source=site.root, now=NOW, jobs=1)
-    cold_out = tmp_path / "cold"
-    for step in range(25):
+    assert_builds_equal_cold_builds(site, rng, 25, BuildOptions(source=site.root, now=NOW, jobs=1), tmp_path / "cold")
+
+
+def assert_builds_equal_cold_builds(site, rng: random.Random, steps: int, options: BuildOptions, cold_out: Path) -> None:
+    """Random edits, each followed by a build with `options` whose output
+    must equal a cold build's (`cold_out`), file for file and byte for byte."""
+    from sitegen.build import build_site
+
+    for step in range(steps):
         if step:
             apply_edit(site.root, rng, step)
         try:
-            build_site(incremental)
+            build_site(options)
         except BuildFailed:
             continue
         build_site(BuildOptions(source=site.root, now=NOW, jobs=1, cache=False, output=cold_out))

@@ -15,9 +15,8 @@ import pytest
 
 from sitegen import snapshot, state
 from sitegen.build import BuildOptions, build_site
-from sitegen.errors import BuildFailed
 
-from test_incremental import apply_edit, editable_site
+from test_incremental import assert_builds_equal_cold_builds, editable_site, tagged_posts
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
 
@@ -53,17 +52,7 @@ def state_file(root: Path) -> Path:
 def test_builds_from_the_state_after_random_edits_equal_cold_builds(make_site, tmp_path, no_racy_window, loads):
     rng = random.Random(20261128)
     site = editable_site(make_site, rng)
-    incremental = BuildOptions(source=site.root, now=NOW)
-    cold_out = tmp_path / "cold"
-    for step in range(30):
-        if step:
-            apply_edit(site.root, rng, step)
-        try:
-            build_site(incremental)
-        except BuildFailed:
-            continue
-        build_site(BuildOptions(source=site.root, now=NOW, jobs=1, cache=False, output=cold_out))
-        assert site.output_bytes() == site.output_bytes(cold_out), f"step {step} diverged"
+    assert_builds_equal_cold_builds(site, rng, 30, BuildOptions(source=site.root, now=NOW), tmp_path / "cold")
     used = [found for found in loads if found is not None]
     assert len(used) >= 20, "most builds should start from the last build's state"
 
@@ -71,11 +60,7 @@ def test_builds_from_the_state_after_random_edits_equal_cold_builds(make_site, t
 def test_a_one_post_edit_reads_only_that_post(make_site, no_racy_window, loads, monkeypatch):
     from sitegen import load
 
-    files = {
-        f"content/posts/p{n:02d}.md": f"---\ntitle: Post {n}\ndate: 2026-01-{n + 1:02d}\ntags: [t{n % 3}]\n---\nBody {n}.\n"
-        for n in range(20)
-    }
-    site = make_site(files)
+    site = make_site(tagged_posts(20))
     options = BuildOptions(source=site.root, now=NOW)
     first = build_site(options)
     edited = site.root / "content/posts/p07.md"
