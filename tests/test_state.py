@@ -185,3 +185,26 @@ def test_files_changed_within_the_racy_window_are_read_again(make_site, loads):
     assert loads[-1] is not None and loads[-1].records._entries == {}
     assert "B." in (site.public / "blog/a/index.html").read_text()
     assert result.pages
+
+
+def test_output_files_changed_by_hand_are_rendered_again_from_the_state(make_site, no_racy_window, loads):
+    site = make_site(tagged_posts(12))
+    options = BuildOptions(source=site.root, now=NOW)
+    build_site(options)
+    expected = site.output_bytes()
+    edited = site.public / "products/widget/index.html"
+    edited.write_bytes(b"edited by hand")
+    (site.public / "blog/p02/index.html").unlink()
+    (site.public / "tags/t1/index.html").write_bytes(expected["tags/t1/index.html"])  # rewritten, same bytes
+    (site.root / "content/posts/p09.md").write_text(
+        "---\ntitle: Post 9\ndate: 2026-01-10\ntags: [t0]\n---\nBody 9, longer.\n"
+    )
+    build_site(options)
+    assert loads[-1] is not None
+    after = site.output_bytes()
+    assert after["products/widget/index.html"] == expected["products/widget/index.html"]
+    assert after["blog/p02/index.html"] == expected["blog/p02/index.html"]
+    assert "Body 9, longer." in after["blog/p09/index.html"].decode()
+    cold = site.root / "cold"
+    build_site(BuildOptions(source=site.root, now=NOW, cache=False, output=cold))
+    assert after == site.output_bytes(cold)
