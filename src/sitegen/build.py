@@ -156,8 +156,8 @@ class BuildSession:
         self._facts_saved = False
         if self._ledger is not None and self._ledger.pages:
             # Records of unchanged files come from the state, so the stores
-            # of parsed front matter and text facts would meet only the
-            # changed files: saving would throw the others away.
+            # of parsed front matter and text facts are neither read nor
+            # written: they would meet only the changed files.
             self._parsed_saved = self._facts_saved = True
         self._env: jinja2.Environment | None = None
         self._env_signature: tuple[object, ...] = ()
@@ -209,15 +209,19 @@ class BuildSession:
         now = build_moment(options)
         clock = _StageClock()
         self.timings = clock.seconds
+        # Starting from the last build's state, only changed files are read
+        # and only their posts made public again: too few to be worth
+        # reading the stores of parsed front matter and text facts.
+        from_state = self._ledger is not None and bool(self._ledger.pages)
         front_store = FrontMatterStore(cache_folder(root)) if options.cache else None
         if front_store is not None and self._parsed is None:
-            self._parsed = ParseMemo(front_store.load())  # once per session
+            self._parsed = ParseMemo({} if from_state else front_store.load())  # once per session
         store = MarkdownStore(cache_folder(root)) if options.cache else None
         facts_store = TextFactsStore(cache_folder(root)) if options.cache else None
         if store is not None and facts_store is not None and not self._markdown_loaded:
             # Once per session: a preview rebuild must not reread them.
             markup.use_cache(store.load())
-            markup.use_text_facts(facts_store.load())
+            markup.use_text_facts({} if from_state else facts_store.load())
             self._markdown_loaded = True
         with MarkdownPrefetch(root, options.jobs or default_jobs()) as prefetch:
             if self._memo is None and (
