@@ -577,21 +577,20 @@ class Ledger:
     def fill(
         self,
         routes: Sequence[Route],
-        records: Mapping[str, tuple[str, tuple[str, ...], str]],
+        pages: Mapping[str, tuple[tuple[str, ...], str]],
         part: Callable[[str], tuple[object, str]],
         keys: TemplateKeys,
         salt: str,
     ) -> None:
-        """Describe a build's pages: `records` maps each output to (anything,
-        reads, bytes hash); `part(name)` gives a `site` attribute's value and
-        fingerprint."""
+        """Describe a build's pages: `pages` maps each output to (the `site`
+        attributes it read, its bytes hash); `part(name)` gives a `site`
+        attribute's value and fingerprint."""
         shared: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per set of reads
         self.pages = {}
         for route in routes:
-            record = records.get(route.output)
-            if record is not None:
-                reads = shared.setdefault(record[1], record[1])
-                self.pages[route.output] = (route, reads, record[2])
+            page = pages.get(route.output)
+            if page is not None:
+                self.pages[route.output] = (route, shared.setdefault(page[0], page[0]), page[1])
         self.parts = {name: part(name) for name in sorted({name for reads in shared for name in reads})}
         self.templates = {name: keys.key(name) for name in sorted({route.template for route in routes})}
         self.salt = salt
@@ -649,8 +648,7 @@ def render_incrementally(
         base = base_of(route)
         before = previous.get(route.output)
         if before is not None and old_output is not None and digest(route, base, before[1]) == before[0]:
-            data = _read_file(old_output, route.output)
-            return base, data is not None and bytes_hash(data) == before[2]
+            return base, _holds(old_output, route.output, before[2])
         return base, False
 
     files: dict[str, bytes] = {}
@@ -694,7 +692,13 @@ def render_incrementally(
             if _read_file(old_output, route.output) == data:  # not edited by hand
                 unchanged.add(route.output)
     if ledger is not None:
-        ledger.fill(routes, records, lambda name: (getattr(site, name, None), part(name)), keys, salt)
+        ledger.fill(
+            routes,
+            {output: (reads, sha) for output, (_, reads, sha) in records.items()},
+            lambda name: (getattr(site, name, None), part(name)),
+            keys,
+            salt,
+        )
     return files, records, unchanged
 
 
@@ -728,19 +732,17 @@ def render_from_ledger(
     """
     memo: dict[int, tuple[object, bytes]] = {}
     parts: dict[str, tuple[object, str]] = {}
-    same_part: dict[str, bool] = {}
 
     def part(name: str) -> tuple[object, str]:
         if name not in parts:
             value = getattr(site, name, None)
             hit = ledger.parts.get(name)
             parts[name] = hit if hit is not None and hit[0] is value else (value, fingerprint(value, memo))
-            same_part[name] = hit is not None and parts[name][1] == hit[1]
         return parts[name]
 
     def part_same(name: str) -> bool:
-        part(name)
-        return same_part[name]
+        hit = ledger.parts.get(name)
+        return hit is not None and part(name)[1] == hit[1]
 
     same_template: dict[str, bool] = {}
 
@@ -755,8 +757,7 @@ def render_from_ledger(
             return False
         if untouched is not None and untouched(output):
             return True
-        data = _read_file(old_output, output)  # touched, perhaps not changed
-        return data is not None and bytes_hash(data) == sha
+        return _holds(old_output, output, sha)  # touched, perhaps not changed
 
     routes = list(routes)
     kept: dict[str, str] = {}
@@ -779,19 +780,17 @@ def render_from_ledger(
         pending, env, problems, jobs, progress, track=True, site=site, on_page=on_page
     )
     unchanged = set(kept)
-    records: dict[str, tuple[str, tuple[str, ...], str]] = {
-        output: ("", ledger.pages[output][1], sha) for output, sha in kept.items()
-    }
+    pages = {output: (ledger.pages[output][1], sha) for output, sha in kept.items()}
     for route in pending:
         data = files.get(route.output)
         if data is None:
             continue
         sha = bytes_hash(data)
-        records[route.output] = ("", reads[route.output], sha)
+        pages[route.output] = (reads[route.output], sha)
         before = ledger.pages.get(route.output)
         if before is not None and before[2] == sha and holds(route.output, sha):
             unchanged.add(route.output)
-    ledger.fill(routes, records, part, keys, salt)
+    ledger.fill(routes, pages, part, keys, salt)
     return files, kept, unchanged
 
 
@@ -822,6 +821,12 @@ def _map_in_workers(function: Callable[[Route], Any], routes: list[Route], jobs:
     finally:
         _MAPPED = None
     return results
+
+
+def _holds(folder: Path, relative: str, sha: str) -> bool:
+    """Whether the file holds the bytes hashed `sha`."""
+    data = _read_file(folder, relative)
+    return data is not None and bytes_hash(data) == sha
 
 
 def _read_file(folder: Path, relative: str) -> bytes | None:

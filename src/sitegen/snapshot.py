@@ -133,9 +133,13 @@ def _scan(tops: Iterable[tuple[str, str]], follow: bool, skip: frozenset[str] = 
                 except FileNotFoundError:  # a dangling symlink
                     st = entry.stat(follow_symlinks=False)
                     size = -1
-                files[prefix + name] = [st.st_mtime_ns, size, st.st_ino, st.st_ctime_ns]
+                files[prefix + name] = _signature(st, size)
     folders.sort()
     return Listing(folders, files, {})
+
+
+def _signature(st: os.stat_result, size: int | None = None) -> Signature:
+    return [st.st_mtime_ns, st.st_size if size is None else size, st.st_ino, st.st_ctime_ns]
 
 
 def _input_tops(root: Path) -> list[tuple[str, str]]:
@@ -314,7 +318,7 @@ def _listing_of(output: Path, wanted: set[str], verified: Mapping[str, Signature
                 st = os.stat(os.path.join(top, label), follow_symlinks=False)
             except FileNotFoundError:
                 return None
-            signature = [st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns]
+            signature = _signature(st)
         files[label] = signature
         folder = label.rpartition("/")[0]
         while folder and folder not in folders:
@@ -465,7 +469,7 @@ class UntouchedOutputs:
             st = os.stat(path, follow_symlinks=False)
         except OSError:
             return False
-        if [st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns] != signature:
+        if _signature(st) != signature:
             return False
         digest = self.hashes.get(label)
         try:

@@ -66,11 +66,11 @@ class State:
     public: PublicMemo
     routes: RouteMemo
     ledger: Ledger
-    build: str = ""  # this build's id, also in its no-change record
+    build: str = ""  # the id of the build that saved it, also in its no-change record
 
     @classmethod
     def fresh(cls) -> State:
-        return cls(RecordCache(), ModelMemo(), PublicMemo(), RouteMemo(), Ledger(), new_build_id())
+        return cls(RecordCache(), ModelMemo(), PublicMemo(), RouteMemo(), Ledger())
 
 
 def new_build_id() -> str:
