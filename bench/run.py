@@ -49,7 +49,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-SRC = REPO / "src"
+SRC = REPO
 sys.path.insert(0, str(BENCH))
 
 from corpus import generate  # noqa: E402

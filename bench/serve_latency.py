@@ -39,7 +39,7 @@ class Preview:
     """A `sitegen serve` subprocess and one reload-channel listener."""
 
     def __init__(self, site: Path) -> None:
-        env = {**os.environ, "PYTHONPATH": str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "sitegen", "serve", "--port", "0", "--source", str(site)],
             stdout=subprocess.PIPE,

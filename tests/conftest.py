@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SRC = REPO / "src"
+SRC = REPO
 
 # A fixed "today" for every test, so partner activity and future posts do
 # not depend on when the suite runs.

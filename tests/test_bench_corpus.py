@@ -29,7 +29,7 @@ def files_of(root: Path) -> dict[str, bytes]:
 def run_sitegen(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "sitegen", *args],
-        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True,
         text=True,
     )

@@ -25,7 +25,7 @@ def test_smoke_run_prints_a_table_for_every_scenario():
     done = subprocess.run(
         [sys.executable, *SMOKE],
         cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True,
         text=True,
         timeout=180,

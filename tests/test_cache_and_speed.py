@@ -10,7 +10,7 @@ import pytest
 
 from conftest import REPO
 from sitegen.build import BuildOptions, render_site
-from sitegen.markup import source_hash
+from sitegen.content.markup import source_hash
 
 sys.path.insert(0, str(REPO / "bench"))
 from corpus import generate  # noqa: E402
@@ -107,7 +107,7 @@ def test_a_kept_parse_has_every_value_and_line_of_a_fresh_one():
     from pathlib import Path
 
     from sitegen.errors import Problems
-    from sitegen.load import ParseMemo, parse_yaml_mapping
+    from sitegen.content.load import ParseMemo, parse_yaml_mapping
 
     text = "title: A\ntags:\n  - soup\n  - [nested, list]\ncontact:\n  email: a@b.c\n  phone: ~\nempty:\n"
 
@@ -211,7 +211,8 @@ def test_build_summary_quiet_verbose_and_strict(make_site):
 def test_markdown_converted_ahead_gives_the_same_bytes(corpus_site, monkeypatch):
     """A one-off build converts Markdown in workers while it plans; what
     they hand over must change nothing, whatever share of it is ready."""
-    from sitegen import markup, prefetch
+    from sitegen.content import markup
+    from sitegen.incremental import prefetch
 
     taken: list[int] = []
     finish = prefetch.MarkdownPrefetch.finish
@@ -230,10 +231,10 @@ def test_markdown_converted_ahead_gives_the_same_bytes(corpus_site, monkeypatch)
 
 
 def test_markdown_converted_ahead_is_keyed_by_the_body_the_build_reads(corpus_site):
-    from sitegen import markup
+    from sitegen.content import markup
     from sitegen.errors import Problems
-    from sitegen.load import load_markdown_file
-    from sitegen.prefetch import _convert_files
+    from sitegen.content.load import load_markdown_file
+    from sitegen.incremental.prefetch import _convert_files
 
     paths = sorted((corpus_site / "content" / "posts").glob("*.md"))[:5]
     converted = dict(_convert_files([str(p) for p in paths]))
@@ -244,7 +245,7 @@ def test_markdown_converted_ahead_is_keyed_by_the_body_the_build_reads(corpus_si
 
 
 def test_a_build_without_workers_does_not_convert_ahead(corpus_site, monkeypatch):
-    from sitegen import prefetch
+    from sitegen.incremental import prefetch
 
     monkeypatch.setattr(prefetch, "MIN_FILES", 1)
     started = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -10,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SiteFolder, copy_example_site
-from sitegen.load import load_site
+from conftest import BUILD_EPOCH, REPO, SiteFolder, copy_example_site
+from sitegen.content.load import load_site
 from sitegen.errors import Problems
 
 
@@ -77,10 +78,14 @@ def test_two_builds_of_the_example_give_identical_bytes(example, tmp_path):
     assert example.output_bytes(other) == first
 
 
-def test_wheel_ships_the_built_in_theme(tmp_path):
-    """A non-editable install carries the templates and the stylesheet."""
+def test_wheel_ships_the_built_in_theme_and_builds_anywhere(tmp_path):
+    """A non-editable install carries the templates and the stylesheet (the
+    top-level themes/default/ inside the package) and builds a site in a
+    folder that has nothing to do with the repository."""
     project = tmp_path / "project"
-    shutil.copytree(REPO / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for folder in ("sitegen", "themes"):
+        shutil.copytree(REPO / folder, project / folder, ignore=ignore)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO / name, project / name)
     done = subprocess.run(
@@ -95,3 +100,29 @@ def test_wheel_ships_the_built_in_theme(tmp_path):
     assert "sitegen/themes/default/templates/base.html" in names
     assert "sitegen/themes/default/static/assets/site.css" in names
     assert "sitegen/py.typed" in names
+    assert "sitegen/preview/live.js" in names
+    assert any(n.startswith("sitegen/starter/site/content/") for n in names)
+    assert not any(n.startswith(("themes/", "content/", "tests/")) for n in names)
+
+    # Installed into a fresh virtual environment (its dependencies from this
+    # interpreter), the console script builds a site far from the checkout.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed", str(wheel)], check=True, timeout=300)
+    site = tmp_path / "elsewhere" / "site"
+    shutil.copytree(REPO / "content", site / "content")
+    environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SITEGEN_DEBUG")}
+    environment["SOURCE_DATE_EPOCH"] = BUILD_EPOCH
+    built = subprocess.run(
+        [str(venv / "bin" / "sitegen"), "build"], cwd=site, env=environment,
+        capture_output=True, text=True, timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    css = (site / "public" / "assets" / "site.css").read_bytes()
+    assert css == (REPO / "themes" / "default" / "static" / "assets" / "site.css").read_bytes()
+    located = subprocess.run(
+        [str(python), "-c", "import sitegen.render.theme as t; print(t.BUILTIN_THEME)"],
+        cwd=site, env=environment, capture_output=True, text=True, timeout=60,
+    )
+    assert str(venv) in located.stdout

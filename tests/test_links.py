@@ -10,15 +10,15 @@ import pytest
 from conftest import REPO, SiteFolder
 from sitegen.build import BuildOptions, render_site
 from sitegen.errors import Problems
-from sitegen.links import (
+from sitegen.render.links import (
     check_links,
     internal_target,
     page_url_for,
     parse_base,
     parse_page,
 )
-from sitegen.routes import Route
-from sitegen.theme import template_dirs
+from sitegen.plan.routes import Route
+from sitegen.render.theme import template_dirs
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import BUILD_EPOCH, Run, SiteFolder
 
-from sitegen import snapshot
+from sitegen.incremental import snapshot
 from sitegen.build import BuildOptions, build_site
 
 POST = "---\ntitle: Hello\ndate: 2026-06-01\ntags: [soup]\n---\nA post about soup.\n"

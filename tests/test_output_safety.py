@@ -423,7 +423,7 @@ def test_build_failing_while_writing_keeps_the_old_output(site: SiteFolder, tmp_
 
 
 def _write(out: Path, root: Path, files: dict[str, bytes], copies=()):
-    from sitegen.write import write_output
+    from sitegen.output.write import write_output
 
     return write_output(out, root, files, list(copies))
 
@@ -431,7 +431,7 @@ def _write(out: Path, root: Path, files: dict[str, bytes], copies=()):
 @pytest.mark.parametrize("bad", ["../escape.txt", "a/../../escape.txt", "/tmp/escape.txt", ""])
 def test_writer_refuses_paths_outside_the_output(tmp_path: Path, bad: str) -> None:
     """As a user, no bug upstream can make the writer put a file outside the output."""
-    from sitegen.write import OutputRefused
+    from sitegen.output.write import OutputRefused
 
     root = tmp_path / "site"
     (root / "content").mkdir(parents=True)
@@ -496,7 +496,7 @@ def test_first_build_failing_while_rendering_leaves_nothing(make_site, tmp_path:
 def test_writer_finishes_a_staging_folder_filled_ahead(tmp_path: Path) -> None:
     """Pages written while rendering are kept; pages that changed or were
     dropped before the end are written again or removed."""
-    from sitegen.write import StagedOutput, write_output
+    from sitegen.output.write import StagedOutput, write_output
 
     root = tmp_path / "site"
     (root / "content").mkdir(parents=True)
@@ -522,7 +522,7 @@ def test_writer_finishes_a_staging_folder_filled_ahead(tmp_path: Path) -> None:
 
 
 def test_writer_staging_ahead_refuses_what_the_writer_refuses(tmp_path: Path) -> None:
-    from sitegen.write import OutputRefused, StagedOutput, write_output
+    from sitegen.output.write import OutputRefused, StagedOutput, write_output
 
     root = tmp_path / "site"
     (root / "content").mkdir(parents=True)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from sitegen.slugs import slugify, term_slug
+from sitegen.content.slugs import slugify, term_slug
 
 
 def post(title: str, day: str, tags: list[str] | None = None, categories: list[str] | None = None) -> str:

@@ -16,9 +16,9 @@ import markupsafe
 import pytest
 import yaml
 
-from sitegen import model
+from sitegen.content import model
 from sitegen.errors import Problems
-from sitegen.load import LineDict, load_markdown_file, load_yaml_file
+from sitegen.content.load import LineDict, load_markdown_file, load_yaml_file
 from sitegen.scaffold import KINDS, SECURITY_HEADERS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ for _kind, _keys in SCHEMA.items():  # the model must know every one of them
 
 
 def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
     environment.pop("SOURCE_DATE_EPOCH", None)
     environment.pop("SITEGEN_DEBUG", None)
     environment.update(env or {})

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from sitegen import snapshot, state
+from sitegen.incremental import snapshot
+
+from sitegen.incremental import state
 from sitegen.build import BuildOptions, build_site
 
 from test_incremental import assert_builds_equal_cold_builds, editable_site, tagged_posts
@@ -58,7 +60,7 @@ def test_builds_from_the_state_after_random_edits_equal_cold_builds(make_site, t
 
 
 def test_a_one_post_edit_reads_only_that_post(make_site, no_racy_window, loads, monkeypatch):
-    from sitegen import load
+    from sitegen.content import load
 
     site = make_site(tagged_posts(20))
     options = BuildOptions(source=site.root, now=NOW)

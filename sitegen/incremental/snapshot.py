@@ -60,7 +60,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 from .cache import _fingerprint, _write_ignore_file, cache_folder
-from .errors import Problem, Severity
+from ..errors import Problem, Severity
+from ..render.theme import BUILTIN_THEME
 
 RECORD_NAME = "snapshot.json"
 _FORMAT = "sitegen-snapshot 1"
@@ -68,7 +69,8 @@ _FORMAT = "sitegen-snapshot 1"
 # file times (FAT's 2 s) plus room for file times lagging the system clock
 # (kernels stamp files from a coarse clock; network shares from their own).
 RACY_NS = 3_000_000_000
-_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_THEME = str(BUILTIN_THEME)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -143,16 +145,19 @@ def _signature(st: os.stat_result, size: int | None = None) -> Signature:
 
 
 def _input_tops(root: Path) -> list[tuple[str, str]]:
-    return [
+    tops = [
         (os.path.join(root, "content"), "content"),
         (os.path.join(root, "themes"), "themes"),
-        (_PACKAGE, "<sitegen>"),  # the built-in theme and sitegen's own code
+        (_PACKAGE, "<sitegen>"),  # sitegen's own code (installed: and its theme)
     ]
+    if not _THEME.startswith(_PACKAGE + os.sep):
+        tops.append((_THEME, "<theme>"))  # a source checkout's themes/default
+    return tops
 
 
 def _input_path(root: Path, label: str) -> str:
     top, _, rest = label.partition("/")
-    base = _PACKAGE if top == "<sitegen>" else os.path.join(root, top)
+    base = {"<sitegen>": _PACKAGE, "<theme>": _THEME}.get(top) or os.path.join(root, top)
     return os.path.join(base, rest)
 
 

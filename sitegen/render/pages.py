@@ -22,10 +22,10 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import jinja2
 
-from . import markup
-from .cache import bytes_hash, fingerprint
-from .errors import Problem, Problems
-from .routes import Route, absolute_url
+from ..content import markup
+from ..incremental.cache import bytes_hash, fingerprint
+from ..errors import Problem, Problems
+from ..plan.routes import Route, absolute_url
 
 MONTHS = (
     "January",

@@ -391,10 +391,10 @@ def run_report(args: argparse.Namespace) -> int:
 
 def run_clean(args: argparse.Namespace) -> int:
     from .build import build_moment, output_folder
-    from .cache import cache_folder, clean
-    from .load import load_site
-    from .model import build_model
-    from .write import MARKER, refusal_reason
+    from .incremental.cache import cache_folder, clean
+    from .content.load import load_site
+    from .content.model import build_model
+    from .output.write import MARKER, refusal_reason
 
     root = args.source.resolve()
     if not (root / "content").is_dir():

@@ -16,9 +16,9 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Mapping
 
-from . import metadata
-from .errors import Problems
-from .public import Link, PublicPost, PublicSite, Taxonomy, TaxonomySummary
+from ..view import metadata
+from ..errors import Problems
+from ..view.public import Link, PublicPost, PublicSite, Taxonomy, TaxonomySummary
 
 FEED_ENTRIES = 20
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Collection, Iterable, Mapping, Sequence
 from urllib.parse import unquote, urljoin, urlsplit
 
-from .errors import Problems
-from .routes import Route
+from ..errors import Problems
+from ..plan.routes import Route
 
 # A stand-in origin used only to resolve relative references with urljoin.
 _ORIGIN = "http://site.invalid"

@@ -30,8 +30,8 @@ from typing import Any, Callable, Iterable
 
 import jinja2
 
-from . import __version__
-from .markup import MARKDOWN_CONFIGURATION
+from .. import __version__
+from ..content.markup import MARKDOWN_CONFIGURATION
 
 CACHE_DIR = ".sitegen-cache"
 _SCHEMA = "1"
@@ -60,10 +60,10 @@ def _code_digest() -> str:
     how the filters are defined (Jinja folds or calls them differently), and
     a development install changes code without changing the version."""
     digest = hashlib.blake2b(digest_size=12)
-    package = Path(__file__).parent
-    for name in sorted(os.listdir(package)):
-        if name.endswith(".py"):
-            digest.update(name.encode() + b"\0" + (package / name).read_bytes())
+    package = Path(__file__).resolve().parent.parent
+    for path in sorted(package.rglob("*.py")):
+        name = path.relative_to(package).as_posix()
+        digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

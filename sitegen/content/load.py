@@ -28,7 +28,7 @@ import yaml.reader
 import yaml.resolver
 import yaml.scanner
 
-from .errors import Problem, Problems
+from ..errors import Problem, Problems
 
 
 class LineDict(dict[str, Any]):

@@ -23,10 +23,10 @@ import multiprocessing.pool
 import os
 from pathlib import Path
 
-from . import markup
-from .errors import Problems
-from .load import MARKDOWN_FOLDERS, is_ignored_name, read_text, split_front_matter
-from .render import ignore_interrupts, workers_pay
+from ..content import markup
+from ..errors import Problems
+from ..content.load import MARKDOWN_FOLDERS, is_ignored_name, read_text, split_front_matter
+from ..render.pages import ignore_interrupts, workers_pay
 
 # Files per task: small, so that stopping the workers loses little work.
 _CHUNK = 8

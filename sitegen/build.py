@@ -21,15 +21,19 @@ from typing import Callable, Iterable
 
 import jinja2
 
-from . import markup, snapshot, state as saved
-from .cache import FrontMatterStore, MarkdownStore, PageStore, TemplateBytecodeCache, TextFactsStore, cache_folder
+from .content import markup
+
+from .incremental import snapshot
+
+from .incremental import state as saved
+from .incremental.cache import FrontMatterStore, MarkdownStore, PageStore, TemplateBytecodeCache, TextFactsStore, cache_folder
 from .deploy import BaseUrlChoice
 from .errors import BuildFailed, Problem, Problems
-from .load import ParseMemo, RecordCache, load_site
-from .model import ModelMemo, Site, build_model
-from .prefetch import MarkdownPrefetch
-from .public import PublicMemo, PublicSite, build_public_site, publishable_static_files
-from .render import (
+from .content.load import ParseMemo, RecordCache, load_site
+from .content.model import ModelMemo, Site, build_model
+from .incremental.prefetch import MarkdownPrefetch
+from .view.public import PublicMemo, PublicSite, build_public_site, publishable_static_files
+from .render.pages import (
     Ledger,
     PageRecord,
     RenderMemo,
@@ -42,9 +46,9 @@ from .render import (
     render_routes,
     render_routes_parallel,
 )
-from .routes import RouteMap, RouteMemo, plan_routes
-from .theme import BUILTIN_THEME, static_dirs, template_dirs
-from .write import MARKER, MARKER_TEXT, OutputRefused, StagedOutput, refusal_reason, write_output
+from .plan.routes import RouteMap, RouteMemo, plan_routes
+from .render.theme import BUILTIN_THEME, static_dirs, template_dirs
+from .output.write import MARKER, MARKER_TEXT, OutputRefused, StagedOutput, refusal_reason, write_output
 
 
 @dataclass(frozen=True)
@@ -620,7 +624,7 @@ def _refuse(problems: Problems, options: BuildOptions, site: Site, message: str)
 
 def check_rendered_links(rendered: RenderedSite, problems: Problems) -> int:
     """Broken internal links of a rendered site as errors; returns the links checked."""
-    from .links import (
+    from .render.links import (
         check_links,  # only `check` needs it: keep it out of build start-up
     )
 

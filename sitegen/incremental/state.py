@@ -45,11 +45,11 @@ from pathlib import Path, PosixPath
 from typing import Any, Callable, Sequence
 
 from .cache import _fingerprint, _write_ignore_file, cache_folder
-from .load import RecordCache
-from .model import ModelMemo
-from .public import PublicMemo
-from .render import Ledger
-from .routes import Route, RouteMemo
+from ..content.load import RecordCache
+from ..content.model import ModelMemo
+from ..view.public import PublicMemo
+from ..render.pages import Ledger
+from ..plan.routes import Route, RouteMemo
 
 STATE_NAME = "state.pickle"
 _MAGIC = b"sitegen-state 1\n"

@@ -24,7 +24,7 @@ from types import MappingProxyType
 from typing import Final, Mapping
 
 from .build import BuildOptions, build_moment
-from .slugs import slugify
+from .content.slugs import slugify
 
 # --------------------------------------------------------------------------
 # Netlify security headers

@@ -21,9 +21,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .markup import body_facts, markdown_to_html
-from .model import Contact, Partner, Post, Site, SocialLink
-from .slugs import term_slug
+from ..content.markup import body_facts, markdown_to_html
+from ..content.model import Contact, Partner, Post, Site, SocialLink
+from ..content.slugs import term_slug
 
 KIND_LABELS = {
     "supplier": "Supplier",

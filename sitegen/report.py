@@ -74,8 +74,8 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .errors import Problem, Problems
-from .load import load_site
-from .model import (
+from .content.load import load_site
+from .content.model import (
     Capability,
     Network,
     Partner,

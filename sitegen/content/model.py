@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-from .deploy import BaseUrlChoice
-from .errors import Problem, Problems
+from ..deploy import BaseUrlChoice
+from ..errors import Problem, Problems
 from .load import LineDict, LineList, Record, Records
 from .slugs import slugify
 

@@ -1,0 +1,1 @@
+"""Stage 3: the public view, the only data templates receive."""
