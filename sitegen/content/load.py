@@ -500,7 +500,11 @@ class RecordCache:
             del self._entries[key]
         inside = [p for p in gone if p.startswith(self.content)]
         if any(path not in self._known or not os.path.isfile(path) for path in inside):
-            self._listings = {}  # something was added, removed or renamed
+            # Something was added, removed or renamed: list every folder
+            # again, and know only what those listings find (a file that
+            # went away and comes back must count as new again).
+            self._listings = {}
+            self._known = set()
 
     def spend(self, built: Callable[[Record], bool]) -> None:
         """Drop the text of each post and page record for which `built` is

@@ -3,7 +3,10 @@
 Turns the loader's records into frozen dataclasses, checking each key against
 its schema (required keys, types, allowed values; unknown keys are warnings),
 resolving cross-references between partners, capabilities and products, and
-deriving the network of DESIGN.md section 2 for a build date. Every problem is
+deriving the network of DESIGN.md section 2 for a build date. The classes
+below are the schema (see schema.py): a field made with `key(...)` is a key
+of its kind, with its type, default, documentation and whether it may be
+published. Every problem is
 collected with its file and line; nothing here raises for bad content, and
 nothing here decides what is public (that is the public view's job).
 """
@@ -11,16 +14,37 @@ nothing here decides what is public (that is the public view's job).
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Protocol, TypeVar
-from urllib.parse import urlsplit
+from typing import Any, Callable, Mapping, Protocol, TypeVar
 
 from ..deploy import BaseUrlChoice
 from ..errors import Problem, Problems
-from .load import LineDict, LineList, Record, Records
+from .fields import Fields, url_problem
+from .load import Record, Records
+from .schema import (
+    CURRENCY,
+    DAY,
+    EMAIL,
+    FLAG,
+    MOMENT,
+    REFERENCES,
+    TERMS,
+    TEXT,
+    URL,
+    AbsoluteUrl,
+    Choice,
+    Entries,
+    FolderName,
+    FormTarget,
+    Language,
+    Nested,
+    WholeNumber,
+    key,
+    key_names,
+    read_entry,
+)
 from .slugs import slugify
 
 
@@ -54,62 +78,90 @@ class Source:
     line: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SiteConfig:
-    base_url: str
-    title: str
-    language: str
-    theme: str
-    posts_per_page: int
-    output_dir: str
-    output_dir_line: int
-    source: Source
-    # 'netlify', 'none' or the absolute http(s) URL forms post to.
-    forms: str = "netlify"
+    """content/site.yaml"""
+
+    base_url: str = key(
+        AbsoluteUrl(), public=True, required=True,
+        doc="absolute URL of the published site, e.g. `https://soup.example/`",
+    )
+    title: str = key(TEXT, public=True, doc="site title; defaults to the business name")
+    language: str = key(Language(), public=True, default="en", doc="language code for `<html lang>`, default `en`")
+    theme: str = key(
+        FolderName(), public=False, default="default",
+        doc="a folder under `themes/`, default `default` (the built-in theme)",
+    )
+    posts_per_page: int = key(WholeNumber(minimum=1), public=True, default=10, doc="blog page size, default 10")
+    output_dir: str = key(
+        TEXT, public=False, default="public",
+        doc="where `build` writes, relative to the site folder, default `public`",
+    )
+    forms: str = key(
+        FormTarget(), public=True, default="netlify", added=True,
+        doc="where the quote and contact forms send: `netlify` (default, Netlify Forms), `none` (no forms), "
+        "or a full `http(s)` URL that they post to (another host's form service) — see [Forms](#forms)",
+    )
+    output_dir_line: int = 0
+    source: Source = Source("content/site.yaml", 0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Contact:
-    email: str | None = None
-    phone: str | None = None
-    address: str | None = None
+    email: str | None = key(EMAIL, public=True, doc="e-mail address")
+    phone: str | None = key(TEXT, public=True, doc="phone number")
+    address: str | None = key(TEXT, public=True, doc="postal address")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SocialLink:
-    name: str
-    url: str
+    name: str = key(TEXT, public=True, required=True, doc="the network's name, e.g. Instagram")
+    url: str = key(URL, public=True, required=True, doc="your page there")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Business:
-    name: str
-    tagline: str | None
-    summary: str | None
-    core_competency: str | None
-    founded: str | None
-    service_area: str | None
-    contact: Contact
-    social: tuple[SocialLink, ...]
-    logo: str | None
-    source: Source
+    """content/business.yaml"""
+
+    name: str = key(TEXT, public=True, required=True, doc="the company's name")
+    tagline: str | None = key(TEXT, public=True, doc="one line under the name")
+    summary: str | None = key(TEXT, public=True, doc="a short paragraph for the home page")
+    core_competency: str | None = key(TEXT, public=True, doc="what the company itself does best")
+    founded: str | None = key(TEXT, public=True, doc="when it was founded (text, e.g. `2019`)")
+    service_area: str | None = key(TEXT, public=True, doc="where it delivers")
+    contact: Contact = key(Nested(Contact), public=True, default=Contact(), doc="how to reach the company")
+    social: tuple[SocialLink, ...] = key(Entries(SocialLink), public=True, default=(), doc="links to social networks")
+    logo: str | None = key(URL, public=True, doc="logo image, e.g. `/images/logo.svg`")
+    source: Source = Source("content/business.yaml")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Partner:
+    """content/partners/<slug>.yaml"""
+
     slug: str
-    name: str
-    kind: str | None
-    provides: tuple[str, ...]
-    disclosure: str
-    since: date | None
-    until: date | None
-    url: str | None
-    logo: str | None
-    location: str | None
-    blurb: str | None
-    notes: str | None
-    review_by: date | None
+    name: str = key(TEXT, public=True, required=True, doc="the partner's name")
+    kind: str | None = key(Choice(PARTNER_KINDS), public=True, doc="what the partner is to the company")
+    provides: tuple[str, ...] = key(
+        REFERENCES, public=False, default=(), doc="capability slugs this partner delivers",
+    )
+    disclosure: str = key(
+        Choice(DISCLOSURES), public=False, default="white-label",
+        doc="`credited` (shown on the site) or `white-label` (**the default**: never shown)",
+    )
+    since: date | None = key(
+        DAY, public=True, doc="first day of the alliance; the partner is *active* on the build date "
+        "when since ≤ date ≤ until",
+    )
+    until: date | None = key(DAY, public=False, doc="last day of the alliance")
+    url: str | None = key(URL, public=True, doc="the partner's website (shown only for active credited partners)")
+    logo: str | None = key(URL, public=True, doc="logo image (shown only for active credited partners)")
+    location: str | None = key(TEXT, public=True, doc="where the partner is (shown only for active credited partners)")
+    blurb: str | None = key(TEXT, public=True, doc="a sentence about the partner (shown only for active credited partners)")
+    notes: str | None = key(TEXT, public=False, doc="internal remarks, for any partner")
+    review_by: date | None = key(
+        DAY, public=False, added=True, doc="date by which the owner should re-confirm this partner's facts",
+    )
     source: Source
 
     @property
@@ -124,53 +176,73 @@ class Partner:
         return True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Capability:
+    """content/capabilities/<slug>.md (the body is Markdown)"""
+
     slug: str
-    title: str
-    summary: str | None
-    in_house: bool
-    lead_time: str | None
-    capacity: str | None
+    title: str = key(TEXT, public=True, required=True, doc="the capability's name")
+    summary: str | None = key(TEXT, public=True, doc="one sentence for lists")
+    in_house: bool = key(FLAG, public=True, default=False, doc="the company can do it itself (default false)")
+    lead_time: str | None = key(TEXT, public=True, doc="how long it takes, e.g. `2 weeks`")
+    capacity: str | None = key(TEXT, public=True, doc="how much the network can do, e.g. `200 jars a week`")
     body: str
     source: Source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Product:
+    """content/products/<slug>.md (the body is Markdown)"""
+
     slug: str
-    title: str
-    summary: str | None
-    price: str | None
-    currency: str | None
-    unit: str | None
-    image: str | None
-    requires: tuple[str, ...]
-    featured: bool
+    title: str = key(TEXT, public=True, required=True, doc="the product's name")
+    summary: str | None = key(TEXT, public=True, doc="one sentence for cards and lists")
+    price: str | None = key(TEXT, public=True, doc="the price as written, e.g. `6.50`")
+    currency: str | None = key(CURRENCY, public=True, doc="three-letter code, e.g. `GBP`")
+    unit: str | None = key(TEXT, public=True, doc="what the price buys, e.g. `jar`")
+    image: str | None = key(URL, public=True, doc="picture, e.g. `/images/soup.jpg`")
+    requires: tuple[str, ...] = key(
+        REFERENCES, public=False, default=(), doc="capability slugs the product needs",
+    )
+    featured: bool = key(
+        FLAG, public=True, default=False, added=True,
+        doc="true to show it on the home page; when no product is featured the first three are shown",
+    )
     body: str
     source: Source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Post:
+    """content/posts/<slug>.md (the body is Markdown)"""
+
     slug: str
-    title: str
-    date: datetime
-    tags: tuple[str, ...]
-    categories: tuple[str, ...]
-    summary: str | None
-    author: str | None
-    draft: bool
+    title: str = key(TEXT, public=True, required=True, doc="the post's title")
+    date: datetime = key(
+        MOMENT, public=True, required=True,
+        doc="`2024-05-31` or `2024-05-31 14:30`, optionally with a zone such as `+02:00`; "
+        "times without a zone are UTC",
+    )
+    tags: tuple[str, ...] = key(TERMS, public=True, default=(), doc="tag names")
+    categories: tuple[str, ...] = key(TERMS, public=True, default=(), doc="category names")
+    summary: str | None = key(TEXT, public=True, doc="for lists and the feed; default: the first paragraph")
+    author: str | None = key(TEXT, public=True, doc="who wrote it")
+    draft: bool = key(FLAG, public=True, default=False, doc="true keeps it out of builds (default false)")
     body: str
     source: Source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Page:
+    """content/pages/<slug>.md (the body is Markdown)"""
+
     slug: str
-    title: str
-    menu: int | None
-    summary: str | None
+    title: str = key(TEXT, public=True, required=True, doc="the page's title")
+    menu: int | None = key(
+        WholeNumber(), public=True,
+        doc="its place in the main navigation; without it the page is published but not in the menu",
+    )
+    summary: str | None = key(TEXT, public=True, doc="for the page's description")
     body: str
     source: Source
 
@@ -204,297 +276,7 @@ class Site:
 
 
 # --------------------------------------------------------------------------
-# Reading typed fields out of a record
-
-
-_TRUE = {"true", "yes", "on"}
-_FALSE = {"false", "no", "off"}
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
-_SAFE_URL_SCHEMES = {"http", "https", "mailto", "tel"}
-
-
-class Fields:
-    """Typed access to one mapping of a record; reports and remembers keys."""
-
-    def __init__(
-        self,
-        data: LineDict,
-        path: Path,
-        problems: Problems,
-        known: Iterable[str],
-        where: str = "",
-    ) -> None:
-        self.data = data
-        self.path = path
-        self.problems = problems
-        self.known = tuple(known)
-        self.where = where
-
-    def line(self, key: str) -> int:
-        return self.data.line_of(key)
-
-    def error(self, key: str, message: str) -> None:
-        self.problems.error(self.path, self.line(key), message)
-
-    def _name(self, key: str) -> str:
-        return f"{self.where}{key}"
-
-    def warn_unknown(self) -> None:
-        for key in self.data:
-            if key in self.known:
-                continue
-            hint = difflib.get_close_matches(key, self.known, n=1)
-            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-            self.problems.warning(
-                self.path,
-                self.line(key),
-                f"unknown key '{self._name(key)}' is ignored{suggestion}",
-            )
-
-    def _present(self, key: str, required: bool) -> bool:
-        value = self.data.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                if key in self.data:
-                    self.error(key, f"'{self._name(key)}' must not be empty")
-                else:
-                    self.problems.error(
-                        self.path,
-                        self.data.line,
-                        f"missing required key '{self._name(key)}'",
-                    )
-            return False
-        return True
-
-    def text(self, key: str, required: bool = False) -> str | None:
-        if not self._present(key, required):
-            return None
-        value = self.data[key]
-        if not isinstance(value, str):
-            self.error(key, f"'{self._name(key)}' must be text, got {_kind_of(value)}")
-            return None
-        return value.strip()
-
-    def url(self, key: str, required: bool = False, absolute: bool = False) -> str | None:
-        value = self.text(key, required)
-        if value is None:
-            return None
-        problem = url_problem(value, absolute)
-        if problem:
-            self.error(key, f"'{self._name(key)}' {problem}, got '{value}'")
-            return None
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        if not self._present(key, False):
-            return default
-        value = self.data[key]
-        if isinstance(value, str):
-            lowered = value.strip().lower()
-            if lowered in _TRUE:
-                return True
-            if lowered in _FALSE:
-                return False
-        self.error(key, f"'{self._name(key)}' must be true or false, got {_show(value)}")
-        return default
-
-    def integer(self, key: str, default: int | None, minimum: int | None = None) -> int | None:
-        if not self._present(key, False):
-            return default
-        value = self.data[key]
-        if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
-            number = int(value)
-            if minimum is not None and number < minimum:
-                self.error(key, f"'{self._name(key)}' must be at least {minimum}, got {number}")
-                return default
-            return number
-        self.error(key, f"'{self._name(key)}' must be a whole number, got {_show(value)}")
-        return default
-
-    def choice(self, key: str, choices: tuple[str, ...], default: str | None) -> str | None:
-        value = self.text(key)
-        if value is None:
-            return default
-        if value not in choices:
-            self.error(key, f"{self._name(key)} must be {_one_of(choices)}, got '{value}'")
-            return default
-        return value
-
-    def day(self, key: str, required: bool = False) -> date | None:
-        moment = self.moment(key, required)
-        if moment is None:
-            return None
-        if moment.time() != time(0) or (
-            isinstance(self.data[key], str) and "T" in self.data[key]
-        ):
-            self.error(key, f"'{self._name(key)}' must be a date (YYYY-MM-DD) without a time")
-            return None
-        return moment.date()
-
-    def moment(self, key: str, required: bool = False) -> datetime | None:
-        if not self._present(key, required):
-            return None
-        value = self.data[key]
-        parsed = parse_moment(value) if isinstance(value, str) else None
-        if parsed is None:
-            self.error(
-                key,
-                f"'{self._name(key)}' must be a date like 2024-05-31 "
-                f"(or 2024-05-31 14:30), got {_show(value)}",
-            )
-        return parsed
-
-    def text_list(self, key: str) -> list[tuple[str, int]]:
-        """A list of text items (a single text is a one-item list), with lines."""
-        if not self._present(key, False):
-            return []
-        value = self.data[key]
-        if isinstance(value, str):
-            return [(value.strip(), self.line(key))]
-        if not isinstance(value, LineList):
-            self.error(key, f"'{self._name(key)}' must be a list, got {_kind_of(value)}")
-            return []
-        items: list[tuple[str, int]] = []
-        for index, item in enumerate(value):
-            line = value.line_of(index)
-            if item is None or (isinstance(item, str) and not item.strip()):
-                self.problems.error(self.path, line, f"'{self._name(key)}' has an empty item")
-            elif not isinstance(item, str):
-                self.problems.error(
-                    self.path,
-                    line,
-                    f"items of '{self._name(key)}' must be text, got {_kind_of(item)}",
-                )
-            else:
-                items.append((item.strip(), line))
-        return items
-
-    def mapping(self, key: str, known: Iterable[str]) -> Fields | None:
-        if not self._present(key, False):
-            return None
-        value = self.data[key]
-        if not isinstance(value, LineDict):
-            self.error(key, f"'{self._name(key)}' must be a set of 'key: value' lines, got {_kind_of(value)}")
-            return None
-        return Fields(value, self.path, self.problems, known, where=f"{self._name(key)}.")
-
-
-def _one_of(choices: tuple[str, ...]) -> str:
-    quoted = [f"'{c}'" for c in choices]
-    if len(quoted) == 2:
-        return f"{quoted[0]} or {quoted[1]}"
-    return "one of " + ", ".join(quoted)
-
-
-def _kind_of(value: Any) -> str:
-    if isinstance(value, LineDict):
-        return "a set of 'key: value' lines"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return "text"
-    return type(value).__name__
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return f"'{value}'"
-    return _kind_of(value)
-
-
-def url_problem(value: str, absolute: bool = False) -> str | None:
-    """Why `value` cannot be used as a link target, or None if it can."""
-    if any(c.isspace() for c in value) or any(ord(c) < 32 for c in value):
-        return "must be a URL without spaces"
-    parts = urlsplit(value)
-    if parts.scheme:
-        if parts.scheme.lower() not in _SAFE_URL_SCHEMES:
-            return "must be an http(s), mailto or tel URL or a path starting with '/'"
-        if parts.scheme.lower() in ("http", "https") and not parts.netloc:
-            return "must be a full URL like https://example.com/"
-        return None
-    if absolute:
-        return "must be a full URL like https://example.com/"
-    if value.startswith("//"):
-        return "must be a full URL like https://example.com/ or a path starting with '/'"
-    return None
-
-
-_MOMENT = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})(?:[Tt ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?"
-    r"\s*(Z|z|[+-]\d{2}:?\d{2})?)?$"
-)
-
-
-def parse_moment(text: str) -> datetime | None:
-    """Parse YYYY-MM-DD[ HH:MM[:SS][zone]]; naive times are taken as UTC."""
-    match = _MOMENT.match(text.strip())
-    if not match:
-        return None
-    year, month, day, hour, minute, second, zone = match.groups()
-    tz = UTC
-    if zone and zone not in ("Z", "z"):
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
-    try:
-        return datetime(
-            int(year),
-            int(month),
-            int(day),
-            int(hour or 0),
-            int(minute or 0),
-            int(second or 0),
-            tzinfo=tz,
-        )
-    except ValueError:
-        return None
-
-
-# --------------------------------------------------------------------------
 # Building each kind
-
-
-_SITE_KEYS = ("base_url", "title", "language", "theme", "posts_per_page", "output_dir", "forms")
-FORM_MODES = ("netlify", "none")
-_BUSINESS_KEYS = (
-    "name",
-    "tagline",
-    "summary",
-    "core_competency",
-    "founded",
-    "service_area",
-    "contact",
-    "social",
-    "logo",
-)
-_PARTNER_KEYS = (
-    "name",
-    "kind",
-    "provides",
-    "disclosure",
-    "since",
-    "until",
-    "url",
-    "logo",
-    "location",
-    "blurb",
-    "notes",
-    "review_by",
-)
-_CAPABILITY_KEYS = ("title", "summary", "in_house", "lead_time", "capacity")
-_PRODUCT_KEYS = (
-    "title",
-    "summary",
-    "price",
-    "currency",
-    "unit",
-    "image",
-    "requires",
-    "featured",
-)
-_POST_KEYS = ("title", "date", "tags", "categories", "summary", "author", "draft")
-_PAGE_KEYS = ("title", "menu", "summary")
 
 
 def _source(record: Record, problems: Problems) -> Source:
@@ -513,6 +295,12 @@ def _file_slug(record: Record, problems: Problems) -> str | None:
     return slug
 
 
+def _fields(record: Record, problems: Problems, kind: type) -> Fields:
+    f = Fields(record.data, record.path, problems, key_names(kind))
+    f.warn_unknown()
+    return f
+
+
 def build_config(
     record: Record,
     root: Path,
@@ -520,49 +308,21 @@ def build_config(
     business_name: str | None,
     deploy_url: BaseUrlChoice = BaseUrlChoice(),
 ) -> SiteConfig:
-    f = Fields(record.data, record.path, problems, _SITE_KEYS)
-    f.warn_unknown()
+    f = _fields(record, problems, SiteConfig)
     base_url = _choose_base_url(f, deploy_url, problems)
-    language = f.text("language") or "en"
-    if not _LANGUAGE.match(language):
-        f.error("language", f"'language' must be a language code like 'en' or 'en-GB', got '{language}'")
-        language = "en"
-    theme = f.text("theme") or "default"
-    if theme != "default" and (theme in (".", "..") or "/" in theme or "\\" in theme):
-        f.error("theme", f"'theme' must be a folder name under themes/, got '{theme}'")
-        theme = "default"
-    elif theme != "default" and not (root / "themes" / theme).is_dir():
+    values, _ = read_entry(SiteConfig, f, skip=("base_url",))
+    theme = values["theme"]
+    if theme != "default" and not (root / "themes" / theme).is_dir():
         f.error("theme", f"theme '{theme}' not found: expected a folder themes/{theme}/")
-        theme = "default"
-    posts_per_page = f.integer("posts_per_page", 10, minimum=1) or 10
-    output_dir = f.text("output_dir") or "public"
+        values["theme"] = "default"
+    values["posts_per_page"] = values["posts_per_page"] or 10
+    values["title"] = values["title"] or business_name or ""
     return SiteConfig(
+        **values,
         base_url=(base_url or "https://example.invalid").rstrip("/") + "/",
-        title=f.text("title") or business_name or "",
-        language=language,
-        theme=theme,
-        posts_per_page=posts_per_page,
-        output_dir=output_dir,
         output_dir_line=f.line("output_dir"),
         source=_source(record, problems),
-        forms=_forms_setting(f),
     )
-
-
-def _forms_setting(f: Fields) -> str:
-    """`forms`: 'netlify' (the default), 'none', or an absolute http(s) URL
-    that forms post to (another host's form service)."""
-    value = f.text("forms")
-    if value is None or value in FORM_MODES:
-        return value or "netlify"
-    if urlsplit(value).scheme.lower() in ("http", "https") and url_problem(value, absolute=True) is None:
-        return value
-    f.error(
-        "forms",
-        "'forms' must be 'netlify', 'none' or a full http(s) URL for the form action "
-        f"like https://formspree.io/f/abc, got '{value}'",
-    )
-    return "netlify"
 
 
 def _choose_base_url(f: Fields, deploy_url: BaseUrlChoice, problems: Problems) -> str | None:
@@ -581,179 +341,56 @@ def _choose_base_url(f: Fields, deploy_url: BaseUrlChoice, problems: Problems) -
 
 
 def build_business(record: Record, problems: Problems) -> Business:
-    f = Fields(record.data, record.path, problems, _BUSINESS_KEYS)
-    f.warn_unknown()
-    contact = Contact()
-    contact_fields = f.mapping("contact", ("email", "phone", "address"))
-    if contact_fields is not None:
-        contact_fields.warn_unknown()
-        email = contact_fields.text("email")
-        if email is not None and ("@" not in email or any(c.isspace() for c in email)):
-            contact_fields.error("email", f"'contact.email' must be an e-mail address, got '{email}'")
-            email = None
-        contact = Contact(
-            email=email,
-            phone=contact_fields.text("phone"),
-            address=contact_fields.text("address"),
-        )
-    social: list[SocialLink] = []
-    raw_social = record.data.get("social")
-    if raw_social is not None:
-        if not isinstance(raw_social, LineList):
-            f.error("social", "'social' must be a list of entries with 'name' and 'url'")
-        else:
-            for index, item in enumerate(raw_social):
-                if not isinstance(item, LineDict):
-                    problems.error(
-                        record.path,
-                        raw_social.line_of(index),
-                        "each 'social' entry must have 'name' and 'url' keys",
-                    )
-                    continue
-                entry = Fields(item, record.path, problems, ("name", "url"), where="social.")
-                entry.warn_unknown()
-                name = entry.text("name", required=True)
-                url = entry.url("url", required=True)
-                if name and url:
-                    social.append(SocialLink(name, url))
-    return Business(
-        name=f.text("name", required=True) or "",
-        tagline=f.text("tagline"),
-        summary=f.text("summary"),
-        core_competency=f.text("core_competency"),
-        founded=f.text("founded"),
-        service_area=f.text("service_area"),
-        contact=contact,
-        social=tuple(social),
-        logo=f.url("logo"),
-        source=_source(record, problems),
-    )
+    values, _ = read_entry(Business, _fields(record, problems, Business))
+    values["name"] = values["name"] or ""
+    return Business(**values, source=_source(record, problems))
 
 
 def build_partner(record: Record, problems: Problems, refs: dict[str, list[tuple[str, int]]]) -> Partner | None:
     slug = _file_slug(record, problems)
-    f = Fields(record.data, record.path, problems, _PARTNER_KEYS)
-    f.warn_unknown()
-    name = f.text("name", required=True)
-    provides = f.text_list("provides")
-    since = f.day("since")
-    until = f.day("until")
+    f = _fields(record, problems, Partner)
+    values, complete = read_entry(Partner, f)
+    since, until = values["since"], values["until"]
     if since is not None and until is not None and until < since:
         f.error("until", f"'until' ({until}) is before 'since' ({since})")
-    partner = Partner(
-        slug=slug or "",
-        name=name or "",
-        kind=f.choice("kind", PARTNER_KINDS, None),
-        provides=tuple(slugify(item) for item, _ in provides),
-        disclosure=f.choice("disclosure", DISCLOSURES, "white-label") or "white-label",
-        since=since,
-        until=until,
-        url=f.url("url"),
-        logo=f.url("logo"),
-        location=f.text("location"),
-        blurb=f.text("blurb"),
-        notes=f.text("notes"),
-        review_by=f.day("review_by"),
-        source=_source(record, problems),
-    )
-    if slug is None or name is None:
+    if slug is None or not complete:
         return None
-    refs[slug] = provides
-    return partner
+    refs[slug] = f.references["provides"]
+    return Partner(**values, slug=slug, source=_source(record, problems))
 
 
 def build_capability(record: Record, problems: Problems) -> Capability | None:
     slug = _file_slug(record, problems)
-    f = Fields(record.data, record.path, problems, _CAPABILITY_KEYS)
-    f.warn_unknown()
-    title = f.text("title", required=True)
-    capability = Capability(
-        slug=slug or "",
-        title=title or "",
-        summary=f.text("summary"),
-        in_house=f.boolean("in_house", False),
-        lead_time=f.text("lead_time"),
-        capacity=f.text("capacity"),
-        body=record.body,
-        source=_source(record, problems),
-    )
-    return capability if slug and title else None
+    values, complete = read_entry(Capability, _fields(record, problems, Capability))
+    if slug is None or not complete:
+        return None
+    return Capability(**values, slug=slug, body=record.body, source=_source(record, problems))
 
 
 def build_product(record: Record, problems: Problems, refs: dict[str, list[tuple[str, int]]]) -> Product | None:
     slug = _file_slug(record, problems)
-    f = Fields(record.data, record.path, problems, _PRODUCT_KEYS)
-    f.warn_unknown()
-    title = f.text("title", required=True)
-    requires = f.text_list("requires")
-    currency = f.text("currency")
-    if currency is not None and not re.fullmatch(r"[A-Za-z]{3}", currency):
-        f.error("currency", f"'currency' must be a three-letter code like EUR, GBP or USD, got '{currency}'")
-        currency = None
-    product = Product(
-        slug=slug or "",
-        title=title or "",
-        summary=f.text("summary"),
-        price=f.text("price"),
-        currency=currency.upper() if currency else None,
-        unit=f.text("unit"),
-        image=f.url("image"),
-        requires=tuple(slugify(item) for item, _ in requires),
-        featured=f.boolean("featured", False),
-        body=record.body,
-        source=_source(record, problems),
-    )
-    if slug is None or title is None:
+    f = _fields(record, problems, Product)
+    values, complete = read_entry(Product, f)
+    if slug is None or not complete:
         return None
-    refs[slug] = requires
-    return product
+    refs[slug] = f.references["requires"]
+    return Product(**values, slug=slug, body=record.body, source=_source(record, problems))
 
 
 def build_post(record: Record, problems: Problems) -> Post | None:
     slug = _file_slug(record, problems)
-    f = Fields(record.data, record.path, problems, _POST_KEYS)
-    f.warn_unknown()
-    title = f.text("title", required=True)
-    moment = f.moment("date", required=True)
-    tags = _terms(f, "tags")
-    categories = _terms(f, "categories")
-    post = Post(
-        slug=slug or "",
-        title=title or "",
-        date=moment or datetime(1970, 1, 1, tzinfo=UTC),
-        tags=tags,
-        categories=categories,
-        summary=f.text("summary"),
-        author=f.text("author"),
-        draft=f.boolean("draft", False),
-        body=record.body,
-        source=_source(record, problems),
-    )
-    return post if slug and title and moment else None
-
-
-def _terms(f: Fields, key: str) -> tuple[str, ...]:
-    seen: dict[str, str] = {}
-    for name, _line in f.text_list(key):
-        name = " ".join(name.split())
-        seen.setdefault(name.casefold(), name)
-    return tuple(seen.values())
+    values, complete = read_entry(Post, _fields(record, problems, Post))
+    if slug is None or not complete:
+        return None
+    return Post(**values, slug=slug, body=record.body, source=_source(record, problems))
 
 
 def build_page(record: Record, problems: Problems) -> Page | None:
     slug = _file_slug(record, problems)
-    f = Fields(record.data, record.path, problems, _PAGE_KEYS)
-    f.warn_unknown()
-    title = f.text("title", required=True)
-    page = Page(
-        slug=slug or "",
-        title=title or "",
-        menu=f.integer("menu", None),
-        summary=f.text("summary"),
-        body=record.body,
-        source=_source(record, problems),
-    )
-    return page if slug and title else None
+    values, complete = read_entry(Page, _fields(record, problems, Page))
+    if slug is None or not complete:
+        return None
+    return Page(**values, slug=slug, body=record.body, source=_source(record, problems))
 
 
 def _unique_slugs(kind: str, items: tuple[T, ...], problems: Problems) -> tuple[T, ...]:
@@ -990,7 +627,7 @@ def build_model(
 
 def _placeholder_business() -> Business:
     """Stands in for a missing business.yaml (already reported)."""
-    return Business("", None, None, None, None, None, Contact(), (), None, Source("content/business.yaml"))
+    return Business(name="")
 
 
 def _placeholder_config(root: Path, title: str) -> SiteConfig:

@@ -15,6 +15,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Union
 
 from markupsafe import Markup
@@ -200,7 +201,9 @@ def _post_block(
 
 
 def _iso(post: PublicPost) -> str:
-    return post.date.isoformat().replace("+00:00", "Z")
+    moment: datetime = post.date
+    iso: str = moment.isoformat()
+    return iso.replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

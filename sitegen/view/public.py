@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..content.markup import body_facts, markdown_to_html
-from ..content.model import Contact, Partner, Post, Site, SocialLink
+from ..content.model import Partner, Post, Site
 from ..content.slugs import term_slug
+from .published import Published, publish
 
 KIND_LABELS = {
     "supplier": "Supplier",
@@ -69,63 +70,36 @@ class Link:
 
 
 @dataclass(frozen=True)
-class PublicBusiness:
-    name: str
-    tagline: str | None
-    summary: str | None
-    core_competency: str | None
-    founded: str | None
-    service_area: str | None
-    contact: Contact
-    social: tuple[SocialLink, ...]
-    logo: str | None
+class PublicBusiness(Published):
+    """business.yaml's public keys (all of them)."""
 
 
 @dataclass(frozen=True)
-class PublicPartner:
+class PublicPartner(Published):
     """An active, credited partner: everything here may be published."""
 
     slug: str
-    name: str
-    kind: str | None
     kind_label: str | None
-    url: str | None
-    logo: str | None
-    location: str | None
-    blurb: str | None
-    since: date | None
     anchor_url: str
     capabilities: tuple[Link, ...]
 
 
 @dataclass(frozen=True)
-class PublicCapability:
+class PublicCapability(Published):
     slug: str
     url: str
-    title: str
-    summary: str | None
     body: RichText
-    in_house: bool
-    lead_time: str | None
-    capacity: str | None
     partners: tuple[PublicPartner, ...]
     products: tuple[Link, ...]
     source_path: str
 
 
 @dataclass(frozen=True)
-class PublicProduct:
+class PublicProduct(Published):
     slug: str
     url: str
-    title: str
-    summary: str | None
     body: RichText
-    price: str | None
-    currency: str | None
-    unit: str | None
     price_display: str | None
-    image: str | None
-    featured: bool
     capabilities: tuple[PublicCapability, ...]
     source_path: str
 
@@ -139,14 +113,10 @@ class TermLink:
 
 
 @dataclass(frozen=True)
-class PublicPost:
+class PublicPost(Published):
     slug: str
     url: str
-    title: str
-    date: datetime
-    summary: str
-    author: str | None
-    draft: bool
+    summary: str  # the post's own, else its first paragraph
     future: bool
     body: RichText
     tags: tuple[TermLink, ...]
@@ -156,13 +126,10 @@ class PublicPost:
 
 
 @dataclass(frozen=True)
-class PublicPage:
+class PublicPage(Published):
     slug: str
     url: str
-    title: str
-    summary: str | None
     body: RichText
-    menu: int | None
     source_path: str
 
 
@@ -255,11 +222,9 @@ class MenuItem:
 
 
 @dataclass(frozen=True)
-class PublicSite:
-    title: str
-    base_url: str
-    language: str
-    posts_per_page: int
+class PublicSite(Published):
+    """The site: site.yaml's public keys, and everything published."""
+
     build_date: date
     business: PublicBusiness
     products: tuple[PublicProduct, ...]
@@ -295,16 +260,11 @@ def format_price(price: str | None, currency: str | None) -> str | None:
 
 
 def _public_partner(partner: Partner, capability_links: tuple[Link, ...]) -> PublicPartner:
-    return PublicPartner(
+    return publish(
+        PublicPartner,
+        partner,
         slug=partner.slug,
-        name=partner.name,
-        kind=partner.kind,
         kind_label=KIND_LABELS.get(partner.kind) if partner.kind else None,
-        url=partner.url,
-        logo=partner.logo,
-        location=partner.location,
-        blurb=partner.blurb,
-        since=partner.since,
         anchor_url=f"/network/#{partner.slug}",
         capabilities=capability_links,
     )
@@ -345,15 +305,12 @@ def build_public_site(
     public_capabilities: dict[str, PublicCapability] = {}
     for capability in offered:
         providers = network.providers.get(capability.slug, ())
-        public_capabilities[capability.slug] = PublicCapability(
+        public_capabilities[capability.slug] = publish(
+            PublicCapability,
+            capability,
             slug=capability.slug,
             url=f"/capabilities/{capability.slug}/",
-            title=capability.title,
-            summary=capability.summary,
             body=RichText(capability.body),
-            in_house=capability.in_house,
-            lead_time=capability.lead_time,
-            capacity=capability.capacity,
             partners=tuple(
                 public_partners[p.slug] for p in providers if p.slug in public_partners
             ),
@@ -366,18 +323,13 @@ def build_public_site(
         )
 
     products = tuple(
-        PublicProduct(
+        publish(
+            PublicProduct,
+            p,
             slug=p.slug,
             url=f"/products/{p.slug}/",
-            title=p.title,
-            summary=p.summary,
             body=RichText(p.body),
-            price=p.price,
-            currency=p.currency,
-            unit=p.unit,
             price_display=format_price(p.price, p.currency),
-            image=p.image,
-            featured=p.featured,
             capabilities=tuple(public_capabilities[s] for s in p.requires),
             source_path=p.source.path,
         )
@@ -395,38 +347,18 @@ def build_public_site(
     pages = tuple(
         sorted(
             (
-                PublicPage(
-                    slug=p.slug,
-                    url=f"/{p.slug}/",
-                    title=p.title,
-                    summary=p.summary,
-                    body=RichText(p.body),
-                    menu=p.menu,
-                    source_path=p.source.path,
-                )
+                publish(PublicPage, p, slug=p.slug, url=f"/{p.slug}/", body=RichText(p.body), source_path=p.source.path)
                 for p in site.pages
             ),
             key=lambda p: (_sort_title(p.title), p.slug),
         )
     )
     business = site.business
-    public = PublicSite(
-        title=site.config.title,
-        base_url=site.config.base_url,
-        language=site.config.language,
-        posts_per_page=site.config.posts_per_page,
+    public = publish(
+        PublicSite,
+        site.config,
         build_date=network.on,
-        business=PublicBusiness(
-            name=business.name,
-            tagline=business.tagline,
-            summary=business.summary,
-            core_competency=business.core_competency,
-            founded=business.founded,
-            service_area=business.service_area,
-            contact=business.contact,
-            social=business.social,
-            logo=business.logo,
-        ),
+        business=publish(PublicBusiness, business),
         products=products,
         capabilities=tuple(public_capabilities.values()),
         partners=tuple(public_partners.values()),
@@ -520,11 +452,13 @@ class PublicMemo:
     def posts_in_place(
         self, model_posts: tuple[Post, ...], now: datetime, flags: tuple[bool, bool]
     ) -> tuple[PublicPost, ...] | None:
-        """The last build's public posts with a few replaced in place, when
-        only a few model posts were replaced by ones with the same slug, date,
-        draft flag and terms, and no post's date was passed since: then
-        every post is shown or hidden as before, in the same order, under the
-        same term names. None when that cannot be known cheaply."""
+        """The last build's public posts with the replaced ones swapped in,
+        when no replaced post changed what decides the list: whether it is
+        shown (`_visibility`), the names of its terms (`_term_names`), its
+        file, and its place in the order (`_newest_first_key` of the public
+        post). These are the very functions `_public_posts` filters, names
+        and sorts with, so a new field that changes any of them is seen
+        here too. None when the list must be made again."""
         if self._last_posts is None:
             return None
         old_posts, then, old_flags, public, make = self._last_posts
@@ -532,22 +466,28 @@ class PublicMemo:
             return None
         if self._valid_until is not None and now >= self._valid_until:
             return None
-        changed = [i for i, (a, b) in enumerate(zip(old_posts, model_posts)) if a is not b]
-        if len(changed) > 64:
-            return None
         kept = list(public)
         position = dict(self._position)
-        for index in changed:
-            old, new = old_posts[index], model_posts[index]
-            if (old.slug, old.date, old.draft, old.tags, old.categories, old.source.path) != (
-                new.slug, new.date, new.draft, new.tags, new.categories, new.source.path
+        for index, (old, new) in enumerate(zip(old_posts, model_posts)):
+            if old is new:
+                continue
+            if (
+                old.source.path != new.source.path
+                or _visibility(old, now, *flags) != _visibility(new, now, *flags)
+                or _term_names(old) != _term_names(new)
             ):
                 return None
             at = position.pop(id(old))
             position[id(new)] = at
-            if at is not None:  # shown: shown again, at the same place
+            if at is not None:  # shown: shown again, if at the same place
                 future = kept[at].future
-                kept[at] = make(new, future)
+                made = make(new, future)
+                if _newest_first_key(made) != _newest_first_key(kept[at]):
+                    return None
+                kept[at] = made
+        for index, (old, new) in enumerate(zip(old_posts, model_posts)):
+            if old is not new and (at := position.get(id(new))) is not None:
+                future = kept[at].future
                 self._built.pop((id(old), future), None)
                 self._built[(id(new), future)] = (new, self._generation, kept[at])
         found = tuple(kept)
@@ -572,7 +512,7 @@ class PublicMemo:
             changed = [i for i, (a, b) in enumerate(zip(old_posts, posts)) if a is not b]
             if not changed:
                 found = old
-            elif len(changed) <= 64 and all(links_of(old_posts[i]) == links_of(posts[i]) for i in changed):
+            elif all(links_of(old_posts[i]) == links_of(posts[i]) for i in changed):
                 swap = {id(old_posts[i]): posts[i] for i in changed}
                 touched = {link.slug for i in changed for link in links_of(posts[i])}
                 found = replace(old, terms=tuple(
@@ -615,15 +555,26 @@ class PublicMemo:
         return replace(public, **kept) if kept else public
 
 
+def _visibility(post: Post, now: datetime, include_drafts: bool, include_future: bool) -> tuple[bool, bool]:
+    """(shown, future): whether the build shows `post`, and whether it is
+    dated after `now`."""
+    future = post.date > now
+    return not ((post.draft and not include_drafts) or (future and not include_future)), future
+
+
+def _term_names(post: Post) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The names a post gives its terms (they decide the terms' displayed names)."""
+    return post.tags, post.categories
+
+
 def _visible_posts(
     site: Site, now: datetime, include_drafts: bool, include_future: bool
 ) -> list[tuple[Post, bool]]:
     visible = []
     for post in site.posts:
-        future = post.date > now
-        if (post.draft and not include_drafts) or (future and not include_future):
-            continue
-        visible.append((post, future))
+        shown, future = _visibility(post, now, include_drafts, include_future)
+        if shown:
+            visible.append((post, future))
     return visible
 
 
@@ -667,8 +618,8 @@ def _public_posts(
         if kept is not None:
             return kept
     visible = _visible_posts(site, now, include_drafts, include_future)
-    tag_names = _canonical_names(chain.from_iterable([post.tags for post, _ in visible]))
-    category_names = _canonical_names(chain.from_iterable([post.categories for post, _ in visible]))
+    tag_names = _canonical_names(chain.from_iterable([_term_names(post)[0] for post, _ in visible]))
+    category_names = _canonical_names(chain.from_iterable([_term_names(post)[1] for post, _ in visible]))
     if memo is not None:
         tag_names = memo.names("tags", tag_names)
         category_names = memo.names("categories", category_names)
@@ -685,14 +636,12 @@ def _public_post(post: Post, future: bool, names: tuple[dict[str, str], dict[str
     """`post` as published; `names` are the displayed names of tags and of
     categories by slug (see `_canonical_names`)."""
     words, first_paragraph = body_facts(post.body, paragraph=not post.summary)
-    return PublicPost(
+    return publish(
+        PublicPost,
+        post,
         slug=post.slug,
         url=f"/blog/{post.slug}/",
-        title=post.title,
-        date=post.date,
         summary=post.summary or first_paragraph,
-        author=post.author,
-        draft=post.draft,
         future=future,
         body=RichText(post.body),
         tags=_term_links("tags", post.tags, names[0]),

@@ -1,0 +1,364 @@
+"""The schema: every key of every content kind, declared once.
+
+A kind's model class (model.py) *is* its schema: each dataclass field made
+with `key(...)` is a key of the YAML or front matter, with its type of value,
+whether it is required, its default, whether it may be published, and one
+line of documentation. From that declaration alone come
+
+* reading and validation (`read_entry`: every key read by its `ValueKind`,
+  every problem at its line),
+* the unknown-key warnings with their did-you-mean (`key_names`),
+* the copy into the public view (`public_values`: only keys marked
+  `public=True`; every key must say which it is, so a confidential field
+  cannot be published by forgetting to say so),
+* the reference tables in README.md (`reference_table`, checked by a test).
+
+Adding a key to a kind is one line in its model class plus its use in a
+template. Dataclass fields made without `key` (a file's slug, its Markdown
+body, its source) are not keys. This module never decides what a key means
+beyond its type: cross-references and the network are model.py's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+from urllib.parse import urlsplit
+
+from .fields import Fields, url_problem
+from .load import LineDict, LineList
+from .slugs import slugify
+
+_SCHEMA = "sitegen.schema"
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+
+
+class ValueKind:
+    """How one key's YAML value becomes a typed value. `label` names the
+    type in the reference tables."""
+
+    label = "text"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        return f.text(name, spec.required)
+
+    def describe(self) -> str:
+        return self.label
+
+
+class Text(ValueKind):
+    pass
+
+
+class Url(ValueKind):
+    label = "link"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        return f.url(name, spec.required)
+
+
+class AbsoluteUrl(ValueKind):
+    label = "absolute URL"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        return f.url(name, spec.required, absolute=True)
+
+
+class Flag(ValueKind):
+    label = "true/false"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        return f.boolean(name, bool(spec.default))
+
+
+@dataclass(frozen=True)
+class WholeNumber(ValueKind):
+    minimum: int | None = None
+    label = "whole number"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        return f.integer(name, spec.default, minimum=self.minimum)
+
+
+class Day(ValueKind):
+    label = "date"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        return f.day(name, spec.required)
+
+
+class Moment(ValueKind):
+    label = "date and time"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        return f.moment(name, spec.required)
+
+
+@dataclass(frozen=True)
+class Choice(ValueKind):
+    choices: tuple[str, ...]
+
+    def describe(self) -> str:
+        return " \\| ".join(f"`{c}`" for c in self.choices)
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        return f.choice(name, self.choices, spec.default)
+
+
+class TextList(ValueKind):
+    label = "list of text"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        return tuple(item for item, _ in f.text_list(name))
+
+
+class References(ValueKind):
+    """Slugs of other files (a partner's `provides`, a product's
+    `requires`). The raw items and their lines are kept in `f.references`
+    for the cross-reference messages of model.py."""
+
+    label = "list of slugs"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        items = f.text_list(name)
+        f.references[name] = items
+        return tuple(slugify(item) for item, _ in items)
+
+
+class Terms(ValueKind):
+    """Tag or category names: spaces collapsed, `C++` and `c++` one term
+    (the first spelling in the file is kept)."""
+
+    label = "list of text"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        seen: dict[str, str] = {}
+        for item, _line in f.text_list(name):
+            item = " ".join(item.split())
+            seen.setdefault(item.casefold(), item)
+        return tuple(seen.values())
+
+
+class Currency(ValueKind):
+    label = "three-letter code"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        value = f.text(name, spec.required)
+        if value is not None and not re.fullmatch(r"[A-Za-z]{3}", value):
+            f.error(name, f"'{name}' must be a three-letter code like EUR, GBP or USD, got '{value}'")
+            return None
+        return value.upper() if value else None
+
+
+class Email(ValueKind):
+    label = "e-mail address"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        value = f.text(name, spec.required)
+        if value is not None and ("@" not in value or any(c.isspace() for c in value)):
+            f.error(name, f"'{f.where}{name}' must be an e-mail address, got '{value}'")
+            return None
+        return value
+
+
+class Language(ValueKind):
+    label = "language code"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        value = f.text(name, spec.required)
+        if value is not None and not _LANGUAGE.match(value):
+            f.error(name, f"'{name}' must be a language code like 'en' or 'en-GB', got '{value}'")
+            return spec.default
+        return value or spec.default
+
+
+class FolderName(ValueKind):
+    """A folder under themes/ (that it exists is checked by model.py)."""
+
+    label = "folder name"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        value = f.text(name, spec.required) or spec.default
+        if value != spec.default and (value in (".", "..") or "/" in value or "\\" in value):
+            f.error(name, f"'{name}' must be a folder name under themes/, got '{value}'")
+            return spec.default
+        return value
+
+
+FORM_MODES = ("netlify", "none")
+
+
+class FormTarget(ValueKind):
+    """`netlify`, `none`, or an absolute http(s) URL the forms post to."""
+
+    label = "`netlify` \\| `none` \\| URL"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        value = f.text(name)
+        if value is None or value in FORM_MODES:
+            return value or spec.default
+        if urlsplit(value).scheme.lower() in ("http", "https") and url_problem(value, absolute=True) is None:
+            return value
+        f.error(
+            name,
+            f"'{name}' must be 'netlify', 'none' or a full http(s) URL for the form action "
+            f"like https://formspree.io/f/abc, got '{value}'",
+        )
+        return spec.default
+
+
+@dataclass(frozen=True)
+class Nested(ValueKind):
+    """A nested set of keys, read by the schema of `of` (a model class)."""
+
+    of: type
+    label = "keys"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        nested = f.mapping(name, key_names(self.of))
+        if nested is None:
+            return spec.default
+        nested.warn_unknown()
+        values, _ = read_entry(self.of, nested)
+        return self.of(**values)
+
+
+@dataclass(frozen=True)
+class Entries(ValueKind):
+    """A list of nested sets of keys (each read by the schema of `of`);
+    an entry missing a required key is reported and left out."""
+
+    of: type
+    label = "list of keys"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        raw = f.data.get(name)
+        if raw is None:
+            return ()
+        required = [k.name for k in keys_of(self.of) if k.required]
+        needs = " and ".join(f"'{n}'" for n in required)
+        if not isinstance(raw, LineList):
+            f.error(name, f"'{f.where}{name}' must be a list of entries with {needs}")
+            return ()
+        found = []
+        for index, item in enumerate(raw):
+            if not isinstance(item, LineDict):
+                f.problems.error(f.path, raw.line_of(index), f"each '{name}' entry must have {needs} keys")
+                continue
+            entry = Fields(item, f.path, f.problems, key_names(self.of), where=f"{f.where}{name}.")
+            entry.warn_unknown()
+            values, complete = read_entry(self.of, entry)
+            if complete:
+                found.append(self.of(**values))
+        return tuple(found)
+
+
+TEXT = Text()
+URL = Url()
+FLAG = Flag()
+DAY = Day()
+MOMENT = Moment()
+TEXT_LIST = TextList()
+REFERENCES = References()
+TERMS = Terms()
+CURRENCY = Currency()
+EMAIL = Email()
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a kind: see the module docstring."""
+
+    name: str
+    kind: ValueKind
+    public: bool
+    doc: str
+    required: bool = False
+    default: Any = None
+    added: bool = False  # a sitegen addition to the content format
+
+
+def key(
+    kind: ValueKind,
+    *,
+    public: bool,
+    doc: str,
+    required: bool = False,
+    default: Any = None,
+    added: bool = False,
+) -> Any:
+    """A dataclass field that is a key of its kind's files.
+
+    `public` is required on purpose: every key says whether the public view
+    may carry it. Required keys have no default (a model object is only
+    made when they were read)."""
+    spec = Key("", kind, public, doc, required, default, added)
+    if required:
+        return dataclasses.field(metadata={_SCHEMA: spec})
+    return dataclasses.field(default=default, metadata={_SCHEMA: spec})
+
+
+_KEYS: dict[type, tuple[Key, ...]] = {}
+
+
+def keys_of(kind: type) -> tuple[Key, ...]:
+    """The keys of a model class, in declaration order."""
+    found = _KEYS.get(kind)
+    if found is None:
+        found = tuple(
+            dataclasses.replace(f.metadata[_SCHEMA], name=f.name)
+            for f in dataclasses.fields(kind)
+            if _SCHEMA in f.metadata
+        )
+        _KEYS[kind] = found
+    return found
+
+
+def key_names(kind: type) -> tuple[str, ...]:
+    return tuple(k.name for k in keys_of(kind))
+
+
+def read_entry(kind: type, f: Fields, skip: Iterable[str] = ()) -> tuple[dict[str, Any], bool]:
+    """Every key of `kind` read from `f` (problems reported there), and
+    whether every required key was read. Keys in `skip` are left to the
+    caller."""
+    values: dict[str, Any] = {}
+    complete = True
+    skipped = set(skip)
+    for spec in keys_of(kind):
+        if spec.name in skipped:
+            continue
+        value = spec.kind.read(f, spec.name, spec)
+        if value is None:
+            value = spec.default
+            complete = complete and not spec.required
+        values[spec.name] = value
+    return values, complete
+
+
+def public_values(entry: object, declared: Iterable[str]) -> tuple[tuple[str, Any], ...]:
+    """(name, value) of each key of `entry`'s kind marked public, less those
+    the public class computes itself (`declared`)."""
+    skip = set(declared)
+    return tuple(
+        (spec.name, getattr(entry, spec.name))
+        for spec in keys_of(type(entry))
+        if spec.public and spec.name not in skip
+    )
+
+
+def reference_table(kind: type, where: str = "") -> list[str]:
+    """The README's reference table rows of a kind:
+    `| key | required | value | in templates | meaning |`."""
+    rows = []
+    for spec in keys_of(kind):
+        name = f"{where}{spec.name}"
+        flag = "required" if spec.required else ""
+        shown = "yes" if spec.public else "no"
+        doc = f"*(sitegen addition)* {spec.doc}" if spec.added else spec.doc
+        rows.append(f"| `{name}` | {flag} | {spec.kind.describe()} | {shown} | {doc} |")
+        if isinstance(spec.kind, (Nested, Entries)):
+            rows.extend(reference_table(spec.kind.of, f"{name}."))
+    return rows
