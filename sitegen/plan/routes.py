@@ -156,7 +156,8 @@ class RouteMemo:
         self.sitemap_of = {id(entry[0]): entry for entry in entries}
 
     def start(self, public: PublicSite) -> None:
-        key = (public.base_url, public.language, public.title, public.business)
+        # Every public key of site.yaml (the schema says which) and the business.
+        key = (public.shown, public.business)
         if key != self._site_key:
             self._site_key = key
             self._plans = {}
@@ -322,7 +323,8 @@ class _Planner:
 
     def _default_description(self) -> str:
         business = self.public.business
-        return business.summary or business.tagline or self.public.title
+        described: str = business.summary or business.tagline or self.public.title
+        return described
 
 
 @functools.lru_cache(maxsize=65536)
@@ -533,13 +535,12 @@ def _plan_blog(planner: _Planner, public: PublicSite, blog_link: Link) -> None:
     last = memo.blog
     if last is not None and len(last[0]) == len(posts) and last[1] == public.posts_per_page:
         changed = [i for i, (a, b) in enumerate(zip(last[0], posts)) if a is not b]
-        if len(changed) <= 64:
-            routes = list(last[2])
-            for index in {n for i in changed for n in (i - 1, i, i + 1) if 0 <= n < len(posts)}:
-                routes[index] = _post_route(planner, public, posts, index)
-            memo.blog = (posts, public.posts_per_page, routes)
-            pages.extend(routes)
-            return
+        routes = list(last[2])
+        for index in {n for i in changed for n in (i - 1, i, i + 1) if 0 <= n < len(posts)}:
+            routes[index] = _post_route(planner, public, posts, index)
+        memo.blog = (posts, public.posts_per_page, routes)
+        pages.extend(routes)
+        return
     routes = [_post_route(planner, public, posts, index) for index in range(len(posts))]
     memo.blog = (posts, public.posts_per_page, routes)
     pages.extend(routes)
