@@ -12,43 +12,31 @@ problems; this module prints nothing.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import jinja2
 
 from .content import markup
-
-from .incremental import snapshot
-
-from .incremental import state as saved
-from .incremental.cache import FrontMatterStore, MarkdownStore, PageStore, TemplateBytecodeCache, TextFactsStore, cache_folder
-from .deploy import BaseUrlChoice
-from .errors import BuildFailed, Problem, Problems
 from .content.load import ParseMemo, RecordCache, load_site
 from .content.model import ModelMemo, Site, build_model
-from .incremental.prefetch import MarkdownPrefetch
-from .view.public import PublicMemo, PublicSite, build_public_site, publishable_static_files
-from .render.pages import (
-    Ledger,
-    PageRecord,
-    RenderMemo,
-    RenderStats,
-    TemplateKeys,
-    default_jobs,
-    make_environment,
-    render_from_ledger,
-    render_incrementally,
-    render_routes,
-    render_routes_parallel,
-)
-from .plan.routes import RouteMap, RouteMemo, plan_routes
-from .render.theme import BUILTIN_THEME, static_dirs, template_dirs
+from .deploy import BaseUrlChoice
+from .errors import BuildFailed, Problem, Problems
+from .incremental import snapshot
+from .incremental.cache import bytes_hash, cache_folder
+from .incremental.pages import PageBook, render_pages
+from .incremental.store import Store, StoredBytecode
 from .output.write import MARKER, MARKER_TEXT, OutputRefused, StagedOutput, refusal_reason, write_output
+from .plan.routes import RouteMap, RouteMemo, plan_routes
+from .render.jinja import TemplateKeys, make_environment
+from .render.parallel import default_jobs
+from .render.theme import BUILTIN_THEME, static_dirs, template_dirs
+from .view.public import PublicMemo, PublicSite, build_public_site, publishable_static_files
 
 
 @dataclass(frozen=True)
@@ -117,13 +105,23 @@ def render_site(options: BuildOptions) -> RenderedSite:
     return BuildSession(options, remember=False).render()
 
 
-class BuildSession:
-    """One site rendered again and again in one process (the preview server).
+@dataclass
+class RenderStats:
+    rendered: int = 0  # pages whose bytes are new
+    reused: int = 0  # pages whose bytes are the last build's
 
-    Between renders it keeps the records of unchanged files, the compiled
-    templates while no template file changed, and each page's output with
-    what it was made from, so a one-post edit re-renders only the pages that
-    show that post. The result is byte-identical to a fresh `render_site`.
+
+class BuildSession:
+    """One site rendered again and again in one process (the preview server),
+    or once (`remember=False`: the command line, `check`).
+
+    Between renders it keeps the records of unchanged files, the model,
+    public-view and route objects of unchanged content, the compiled
+    templates while no template file changed, and a `PageBook` of every
+    page, so a one-post edit re-renders only the pages that show that post.
+    A command-line build starts from the `PageBook` of the last build's
+    manifest instead. Either way the result is byte-identical to a fresh
+    `render_site`.
     """
 
     def __init__(
@@ -131,38 +129,30 @@ class BuildSession:
         options: BuildOptions,
         remember: bool = True,
         watched: bool = False,
-        state: saved.State | None = None,
+        manifest: snapshot.JsonObject | None = None,
         untouched: Callable[[Path], Callable[[str], bool] | None] | None = None,
     ) -> None:
         """`watched`: the caller reports every changed file to `forget` (a
         file watcher does), so files it did not name are not even looked at.
 
-        `state` (command-line builds, see state.py): start from a previous
-        build's memos, or fill fresh ones for the next build; pages are then
-        not remembered in memory. `untouched(old output folder)` says which
-        of that build's output files are still as it left them."""
+        `manifest` (command-line builds): the last build's record, whose
+        `PageBook` says which pages are unchanged; `untouched(old output
+        folder)` says which of that build's output files are still as it
+        left them."""
         self.options = options
+        self._remember = remember
         self._records = RecordCache(watched) if remember else None
-        self._memo = RenderMemo() if remember else None
         self._model_memo = ModelMemo() if remember else None
         self._public_memo = PublicMemo() if remember else None
         self._route_memo = RouteMemo() if remember else None
-        self._ledger: Ledger | None = None
+        self._book: PageBook | None = None
+        self._manifest = manifest
         self._untouched = untouched
-        if state is not None and not remember:
-            self._records, self._model_memo = state.records, state.model
-            self._public_memo, self._route_memo = state.public, state.routes
-            self._ledger = state.ledger
-        self._bytecode: TemplateBytecodeCache | None = None
-        self._markdown_loaded = False
+        self._store: Store | None = None
+        self._bytecode: StoredBytecode | None = None
         self._parsed: ParseMemo | None = None
-        self._parsed_saved = False
-        self._facts_saved = False
-        if self._ledger is not None and self._ledger.pages:
-            # Records of unchanged files come from the state, so the stores
-            # of parsed front matter and text facts are neither read nor
-            # written: they would meet only the changed files.
-            self._parsed_saved = self._facts_saved = True
+        self._pruned = False
+        self._facts_stored: set[str] = set()
         self._env: jinja2.Environment | None = None
         self._env_signature: tuple[object, ...] = ()
         self._template_keys: TemplateKeys | None = None
@@ -170,17 +160,15 @@ class BuildSession:
         self.timings: dict[str, float] = {}
         # Called with (pages done, pages in all) while rendering a full build.
         self.progress: Callable[[int, int], None] | None = None
-        # Outputs whose bytes equal the previous output's (incremental builds),
-        # and how to record this build's pages once it has been written.
+        # Outputs whose bytes equal the previous output's (incremental builds).
         self.unchanged: set[str] = set()
-        self._save_pages: Callable[[], None] = lambda: None
         # A first build's staging folder, filled while rendering (write.py).
         self.staged: StagedOutput | None = None
 
-    def save_pages(self) -> None:
-        """Record this build's pages for the next incremental build; call it
-        only once the build has been written."""
-        self._save_pages()
+    @property
+    def book(self) -> PageBook | None:
+        """The pages of the last render, for the manifest."""
+        return self._book
 
     def forget(self, paths: Iterable[Path]) -> None:
         """Files known to have changed (from a watcher): never reuse them."""
@@ -196,170 +184,171 @@ class BuildSession:
         output_check: OutputCheck | None = None,
         previous_output: Callable[[Site], Path | None] | None = None,
         stage: Callable[[Site], StagedOutput | None] | None = None,
-        planned: Callable[[PublicSite, RouteMap], None] | None = None,
     ) -> RenderedSite:
         """Every stage but write; raises BuildFailed with all problems found.
 
         Stages go on past errors (using only the valid content) so that one
         run reports content, URL, output-folder and template problems alike.
         `output_check` adds problems about where the build would be written.
-        `stage` may give a staging folder to write pages into as they are
-        rendered (`self.staged`); the caller must use it up or discard it.
-        `planned` is called once the routes are planned without errors.
+        `previous_output` finds the last build's output folder (command-line
+        builds keep pages there). `stage` may give a staging folder to write
+        pages into as they are rendered (`self.staged`); the caller must use
+        it up or discard it.
         """
-        options = self.options
-        root = options.source.resolve()
+        root = self.options.source.resolve()
         problems = Problems(root)
-        now = build_moment(options)
         clock = _StageClock()
         self.timings = clock.seconds
-        # Starting from the last build's state, only changed files are read
-        # and only their posts made public again: too few to be worth
-        # reading the stores of parsed front matter and text facts.
-        from_state = self._ledger is not None and bool(self._ledger.pages)
-        front_store = FrontMatterStore(cache_folder(root)) if options.cache else None
-        if front_store is not None and self._parsed is None:
-            self._parsed = ParseMemo({} if from_state else front_store.load())  # once per session
-        store = MarkdownStore(cache_folder(root)) if options.cache else None
-        facts_store = TextFactsStore(cache_folder(root)) if options.cache else None
-        if store is not None and facts_store is not None and not self._markdown_loaded:
-            # Once per session: a preview rebuild must not reread them.
-            markup.use_cache(store.load())
-            markup.use_text_facts({} if from_state else facts_store.load())
-            self._markdown_loaded = True
-        with MarkdownPrefetch(root, options.jobs or default_jobs()) as prefetch:
-            if self._memo is None and (
-                previous_output is None or store is None or not PageStore(cache_folder(root)).path.exists()
-            ):
-                # A one-off build that will render every page: convert the
-                # Markdown on the other cores while this one plans.
-                prefetch.start()
-            records = load_site(root, problems, self._records, self._parsed)
-            clock.lap("load")
-            if not (root / "content").is_dir():
-                raise BuildFailed(problems)
-            site = build_model(records, problems, now.date(), options.base_url, self._model_memo)
-            if output_check is not None:
-                output_check(site, problems)
-            clock.lap("model")
-            public = build_public_site(
-                site,
-                now,
-                include_drafts=options.drafts,
-                include_future=options.future,
-                memo=self._public_memo,
-            )
-            clock.lap("public view")
-            routes = plan_routes(
-                public, _static_sources(site, public, problems), problems, self._route_memo
-            )
-            clock.lap("routes")
-            prefetch.finish()
-        if planned is not None and not problems.has_errors():
-            planned(public, routes)
-        if options.cache and self._bytecode is None:
-            self._bytecode = TemplateBytecodeCache(cache_folder(root))
-        env, keys = self._environment(
-            template_dirs(root, site.config.theme), public.base_url, self._bytecode
-        )
-        self.stats = RenderStats()
-        memo = None if problems.has_errors() else self._memo
+        self._open_caches(root)
+        site, public, routes = self._plan(root, problems, output_check, clock)
+        env, keys = self._environment(template_dirs(root, site.config.theme), public.base_url, root)
+        records = previous_output is not None and self.options.cache and self.options.cache_write
+        old = previous_output(site) if records and previous_output is not None else None
+        book = self._page_book(public, problems, records, old)
         self.staged = stage(site) if stage is not None and not problems.has_errors() else None
-        on_page = self.staged.add if self.staged is not None else None
-        pages = PageStore(cache_folder(root)) if options.cache and previous_output else None
-        page_records: dict[str, PageRecord] = {}
-        kept: dict[str, str] = {}
-        self.unchanged = set()
-        salt = f"{public.base_url}|{options.drafts}|{options.future}"
-        old = previous_output(site) if previous_output is not None else None
-        one_off = memo is None and self._memo is None
-        if one_off and self._ledger is not None and self._ledger.pages and old is not None:
-            # From the last build's memos (state.py): pages whose route is
-            # the very object it rendered are checked without digests.
-            files, kept, self.unchanged = render_from_ledger(
-                routes.pages,
-                env,
-                problems,
-                keys,
-                salt,
-                self._ledger,
-                old,
-                self._untouched(old) if self._untouched is not None else None,
-                options.jobs or default_jobs(),
-                self.progress,
-                site=public,
-                on_page=on_page,
-            )
-            # pages.sqlite stays as it is: its records are still true (a page
-            # is only kept when its old file still hashes as recorded).
-            pages = None
-            self.stats = RenderStats(rendered=len(files) + len(kept) - len(self.unchanged), reused=len(self.unchanged))
-        elif one_off and pages is not None and previous_output is not None:
-            # A build from the command line: redo only pages whose inputs
-            # changed since the last build, over all cores.
-            files, page_records, self.unchanged = render_incrementally(
-                routes.pages,
-                env,
-                problems,
-                keys,
-                salt,
-                pages.load() if old is not None else {},
-                old,
-                options.jobs or default_jobs(),
-                self.progress,
-                site=public,
-                on_page=on_page,
-                ledger=self._ledger,
-            )
-            kept = {output: page_records[output][2] for output in self.unchanged if output not in files}
-            self.stats = RenderStats(rendered=len(files) + len(kept) - len(self.unchanged), reused=len(self.unchanged))
-        elif one_off:
-            # A one-off build: spread pages over processes.
-            files, _ = render_routes_parallel(
-                routes.pages, env, problems, options.jobs or default_jobs(), self.progress, site=public,
-                on_page=on_page,
-            )
-            self.stats = RenderStats(rendered=len(files))
-        else:
-            files = render_routes(routes.pages, env, problems, memo, keys, self.stats, public)
+        pages = render_pages(
+            routes.pages, env, problems, keys, public, book, self.options.jobs or default_jobs(), self.progress,
+            on_page=self.staged.add if self.staged is not None else None,
+            holds=self._holds(old),
+        )
         clock.lap("render")
         if problems.has_errors():
             raise BuildFailed(problems)
-        # Only a build that succeeded leaves anything in the cache.
-        if pages is not None and options.cache_write:
-            self._save_pages = lambda: pages.save(page_records)
-        if store is not None and options.cache_write:
-            store.save(markup.take_converted())
+        self._book = book
+        self.unchanged = pages.unchanged
+        total = len(pages.files) + len(pages.kept)
+        self.stats = RenderStats(rendered=total - len(pages.unchanged), reused=len(pages.unchanged))
+        self._save_caches()
+        return RenderedSite(site, public, routes, pages.files, problems.warnings, dict(clock.seconds), pages.kept)
+
+    def _plan(
+        self, root: Path, problems: Problems, output_check: OutputCheck | None, clock: _StageClock
+    ) -> tuple[Site, PublicSite, RouteMap]:
+        """load -> model -> public view -> routes, going on past errors."""
+        options = self.options
+        now = build_moment(options)
+        records = load_site(root, problems, self._records, self._parsed)
+        clock.lap("load")
+        if not (root / "content").is_dir():
+            raise BuildFailed(problems)
+        site = build_model(records, problems, now.date(), options.base_url, self._model_memo)
+        if output_check is not None:
+            output_check(site, problems)
+        clock.lap("model")
+        public = build_public_site(
+            site, now, include_drafts=options.drafts, include_future=options.future, memo=self._public_memo
+        )
+        clock.lap("public view")
+        routes = plan_routes(public, _static_sources(site, public, problems), problems, self._route_memo)
+        clock.lap("routes")
+        return site, public, routes
+
+    def _page_book(self, public: PublicSite, problems: Problems, records: bool, old: Path | None) -> PageBook | None:
+        """The book the one rule reads (see incremental/pages.py): the last
+        render's (the preview), the manifest's (a command-line build that
+        finds its last output), or a fresh one to record this build's pages
+        (`records`: a command-line build that keeps a manifest). None when
+        nothing is kept: content errors (every page is rendered, to find
+        every template problem), `check`, or a build without cache."""
+        if problems.has_errors():
+            return None
+        salt = f"{public.base_url}|{self.options.drafts}|{self.options.future}"
+        if self._remember:
+            if self._book is None or self._book.salt != salt:
+                self._book = PageBook(salt, in_memory=True)
+            return self._book
+        if not records:
+            return None
+        if old is not None and self._manifest is not None:
+            return PageBook.from_json(self._manifest.get("book"), salt)
+        return PageBook(salt, in_memory=False)
+
+    def _holds(self, old: Path | None) -> Callable[[str, str], bool] | None:
+        """Whether the last output folder still holds a page's bytes: by the
+        manifest's signature when the file is as the last build left it,
+        else by reading it."""
+        if old is None:
+            return None
+        untouched = self._untouched(old) if self._untouched is not None else None
+
+        def holds(output: str, sha: str) -> bool:
+            if untouched is not None and untouched(output):
+                return True
+            try:
+                with open(f"{old}/{output}", "rb") as handle:
+                    return bytes_hash(handle.read()) == sha
+            except OSError:
+                return False
+
+        return holds
+
+    def _open_caches(self, root: Path) -> None:
+        """The build cache's store (incremental/store.py), opened once per
+        session: parsed front matter and text facts are read whole, HTML
+        and compiled templates looked up as they are needed."""
+        if not self.options.cache or self._store is not None:
+            return
+        store = self._store = Store(cache_folder(root))
+        self._parsed = ParseMemo(_decoded(store.load("yaml")))
+        facts = _decoded(store.load("facts"))
+        self._facts_stored = set(facts)
+        markup.use_text_facts(facts)
+
+        def html(key: str) -> str | None:
+            found = store.get("html", key)
+            return found.decode("utf-8", "surrogatepass") if found is not None else None
+
+        markup.use_cache(html)
+        self._bytecode = StoredBytecode(store)
+
+    def _save_caches(self) -> None:
+        """Only a build that succeeded leaves anything in the cache. The
+        first build of a session met every file: it also drops the entries
+        of parsed front matter and text facts that no file needs any more."""
+        store = self._store
+        if store is None or not self.options.cache_write:
+            return
+        for key, html in markup.take_converted().items():
+            store.put("html", key, html.encode("utf-8", "surrogatepass"))
         parsed = self._parsed
-        if (
-            front_store is not None and parsed is not None and options.cache_write and parsed.changed
-            and not self._parsed_saved
-        ):
-            # A one-off build met every file: it keeps just those. A session
-            # (the preview) saves once, after its first build: rewriting the
-            # file would cost more than a whole preview rebuild.
-            front_store.save(parsed.used)
-            self._parsed = ParseMemo(parsed.used)
-            self._parsed_saved = self._memo is not None
-        if facts_store is not None and options.cache_write and not self._facts_saved:
-            facts, facts_changed = markup.text_facts_used()
-            if facts_changed:
-                facts_store.save(facts)  # like the front matter: once per session
-            self._facts_saved = self._memo is not None
-        if self._bytecode is not None and options.cache_write:
-            self._bytecode.flush()
-        return RenderedSite(site, public, routes, files, problems.warnings, dict(clock.seconds), kept)
+        assert parsed is not None
+        for key, value in parsed.used.items():
+            if key not in parsed.known:
+                store.put("yaml", key, _encoded(value))
+        facts, new = markup.text_facts_used()
+        for key, value in facts.items():
+            if key in new or key not in self._facts_stored:
+                store.put("facts", key, _encoded(value))
+        self._facts_stored = set(facts)
+        only = None if self._pruned else {"yaml": set(parsed.used), "facts": set(facts)}
+        store.flush(only)
+        self._parsed = ParseMemo(parsed.used)
+        self._pruned = self._remember
 
     def _environment(
-        self, folders: list[Path], base_url: str, bytecode: jinja2.BytecodeCache | None
+        self, folders: list[Path], base_url: str, root: Path
     ) -> tuple[jinja2.Environment, TemplateKeys]:
         """The Jinja environment, rebuilt only when a template file changed."""
         signature = (base_url, *folders, *_folder_signature(folders))
         if self._env is None or self._template_keys is None or signature != self._env_signature:
-            self._env = make_environment(folders, base_url, bytecode)
+            self._env = make_environment(folders, base_url, self._bytecode)
             self._template_keys = TemplateKeys(self._env)
             self._env_signature = signature
         return self._env, self._template_keys
+
+
+def _decoded(entries: dict[str, bytes]) -> dict[str, Any]:
+    found = {}
+    for key, value in entries.items():
+        try:
+            found[key] = json.loads(value)
+        except ValueError:
+            continue  # not what this sitegen writes: worked out again
+    return found
+
+
+def _encoded(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
 def _folder_signature(folders: list[Path]) -> list[tuple[str, int, int]]:
@@ -457,132 +446,138 @@ def build_site(
     When nothing a build reads changed since the last successful one (see
     snapshot.py), the output already holds exactly what this build would
     write, so the last build's report is replayed instead, warnings and
-    --strict failures included. Any doubt means a full build.
+    --strict failures included. Any doubt means a full build, which keeps
+    the pages the last build's manifest proves unchanged (incremental/pages.py).
 
     `progress` is called with (pages rendered, pages in all) now and then.
     `keep` receives the build's working objects instead of letting them be
     freed on return (for a process about to leave without freeing them)."""
     started = time.perf_counter()
-    # One moment for the no-change check, the build and its record.
-    now = build_moment(options)
+    now = build_moment(options)  # one moment for the no-change check, the build and its record
     options = replace(options, now=now)
     root = options.source.resolve()
     settings = _snapshot_settings(options, root)
     record = snapshot.read_record(root) if options.cache else None
-    if options.cache:
-        replayed = snapshot.replay(
-            root, settings, now, lambda output_dir: _usable_output(options, root, output_dir),
-            may_write=options.cache_write,
-            record=record,
-        )
-        if replayed is not None:
-            _fail_on_warnings(root, replayed.warnings, options)
-            seconds = time.perf_counter() - started
-            return BuildResult(
-                output=replayed.output,
-                pages=replayed.pages,
-                static_files=replayed.static_files,
-                warnings=replayed.warnings,
-                seconds=seconds,
-                timings={"unchanged check": seconds},
-                unchanged=replayed.pages,
-            )
+    replayed = _replay(options, root, settings, record)
+    if replayed is not None:
+        seconds = time.perf_counter() - started
+        return replace(replayed, seconds=seconds, timings={"unchanged check": seconds})
     recorder = snapshot.Recorder(root) if options.cache and options.cache_write else None
-    fence = time.time_ns()
     if recorder is not None:
         recorder.start()
-    # The last build's memos (state.py), or fresh ones to leave for the next.
-    state = (saved.load(root, settings) or saved.State.fresh()) if recorder is not None else None
-    last_build = state.build if state is not None else ""
     checked = time.perf_counter()
     checks: list[snapshot.UntouchedOutputs] = []
 
     def untouched(old: Path) -> snapshot.UntouchedOutputs | None:
-        found = snapshot.untouched_outputs(record, last_build, old)
+        found = snapshot.untouched_outputs(record, old)
         if found is not None:
             checks.append(found)
         return found
 
-    session = BuildSession(options, remember=False, state=state, untouched=untouched)
+    session = BuildSession(options, remember=False, manifest=record, untouched=untouched)
     session.progress = progress
-    saver: saved.Saver | None = None
-
-    def save_state(public: PublicSite, routes: RouteMap) -> None:
-        # The memos are final once the routes are planned: a forked child
-        # pickles them while this process renders and writes.
-        nonlocal saver
-        if state is not None:
-            state.records.keep_for_later(fence, snapshot.RACY_NS)
-            state.build = saved.new_build_id()
-            saver = saved.Saver(root, settings, state, public, routes.pages)
-
     try:
-        rendered = session.render(
-            _output_check(options), _previous_output(options), _stage(options), planned=save_state
-        )
-        site = rendered.site
-        _fail_on_warnings(site.root, rendered.warnings, options)
-        output = output_folder(options, site)
-        problems = Problems(site.root)
-        copies = [(s.output, s.source) for s in rendered.routes.static]
-        try:
-            write_output(
-                output, site.root, rendered.files, copies, session.unchanged, session.staged, rendered.kept
-            )
-            session.save_pages()
-        except OutputRefused as exc:
-            _refuse(problems, options, site, str(exc))
-            raise BuildFailed(problems) from None
-        except OSError as exc:
-            problems.error(output, 0, f"cannot write the output: {exc.strerror or exc}")
-            raise BuildFailed(problems) from None
-    except BaseException:
-        if saver is not None:
-            saver.finish(None)
-        raise
+        rendered = session.render(_output_check(options), _previous_output(options), _stage(options))
+        output, copies = _write(options, session, rendered)
     finally:
         if session.staged is not None:
             session.staged.discard()  # a failed build: its staging folder goes
-        saved.thaw()
     if recorder is not None:
-        recorder.finish(
-            output,
-            site.config.output_dir,
-            settings,
-            now.date(),
-            snapshot.moment_window((post.date for post in site.posts), now),
-            rendered.files,
-            dict(copies),
-            (MARKER, MARKER_TEXT.encode("utf-8")),
-            rendered.warnings,
-            rendered.kept,
-            build=state.build if state is not None else "",
-            # Files found as the last build left them, and not written since.
-            verified={
-                label: signature
-                for check in checks
-                for label, signature in check.verified.items()
-                if label not in rendered.files or label in session.unchanged
-            },
-        )
-    if saver is not None and state is not None:
-        saver.finish(state.ledger)
+        _record(recorder, options, settings, session, rendered, output, copies, checks)
     written = time.perf_counter()
-    timings = {
-        "unchanged check": checked - started,
-        **rendered.timings,
-        "write": written - checked - sum(rendered.timings.values()),
-    }
     if keep is not None:
-        keep.append((state, session, rendered))
+        keep.append((session, rendered))
     return BuildResult(
         output=output,
         pages=len(rendered.files) + len(rendered.kept),
         static_files=len(copies),
         warnings=rendered.warnings,
         seconds=written - started,
-        timings=timings,
+        timings={
+            "unchanged check": checked - started,
+            **rendered.timings,
+            "write": written - checked - sum(rendered.timings.values()),
+        },
         unchanged=len(session.unchanged),
+    )
+
+
+def _replay(
+    options: BuildOptions, root: Path, settings: dict[str, object], record: snapshot.JsonObject | None
+) -> BuildResult | None:
+    """The last build's result, when the no-change record proves this build
+    would write the same bytes (see snapshot.py)."""
+    if not options.cache:
+        return None
+    assert options.now is not None
+    replayed = snapshot.replay(
+        root, settings, options.now, lambda output_dir: _usable_output(options, root, output_dir),
+        may_write=options.cache_write,
+        record=record,
+    )
+    if replayed is None:
+        return None
+    _fail_on_warnings(root, replayed.warnings, options)
+    return BuildResult(
+        output=replayed.output,
+        pages=replayed.pages,
+        static_files=replayed.static_files,
+        warnings=replayed.warnings,
+        unchanged=replayed.pages,
+    )
+
+
+def _write(options: BuildOptions, session: BuildSession, rendered: RenderedSite) -> tuple[Path, list[tuple[str, Path]]]:
+    """Write the rendered site into its output folder; raises BuildFailed."""
+    site = rendered.site
+    _fail_on_warnings(site.root, rendered.warnings, options)
+    output = output_folder(options, site)
+    problems = Problems(site.root)
+    copies = [(s.output, s.source) for s in rendered.routes.static]
+    try:
+        write_output(output, site.root, rendered.files, copies, session.unchanged, session.staged, rendered.kept)
+    except OutputRefused as exc:
+        _refuse(problems, options, site, str(exc))
+        raise BuildFailed(problems) from None
+    except OSError as exc:
+        problems.error(output, 0, f"cannot write the output: {exc.strerror or exc}")
+        raise BuildFailed(problems) from None
+    return output, copies
+
+
+def _record(
+    recorder: snapshot.Recorder,
+    options: BuildOptions,
+    settings: dict[str, object],
+    session: BuildSession,
+    rendered: RenderedSite,
+    output: Path,
+    copies: list[tuple[str, Path]],
+    checks: list[snapshot.UntouchedOutputs],
+) -> None:
+    """The manifest of a build that wrote its output: for the next no-change
+    check, and the page book for the next incremental build."""
+    site = rendered.site
+    assert options.now is not None
+    recorder.finish(
+        output,
+        site.config.output_dir,
+        settings,
+        options.now.date(),
+        snapshot.moment_window((post.date for post in site.posts), options.now),
+        rendered.files,
+        dict(copies),
+        (MARKER, MARKER_TEXT.encode("utf-8")),
+        rendered.warnings,
+        rendered.kept,
+        book=session.book.to_json() if session.book is not None else None,
+        # Files found as the last build left them, and not written since.
+        verified={
+            label: signature
+            for check in checks
+            for label, signature in check.verified.items()
+            if label not in rendered.files or label in session.unchanged
+        },
     )
 
 

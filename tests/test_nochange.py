@@ -16,7 +16,7 @@ from sitegen.incremental import snapshot
 from sitegen.build import BuildOptions, build_site
 
 POST = "---\ntitle: Hello\ndate: 2026-06-01\ntags: [soup]\n---\nA post about soup.\n"
-RECORD = Path(".sitegen-cache") / "snapshot.json"
+RECORD = Path(".sitegen-cache") / "manifest.json"
 
 
 def stages(run: Run) -> list[str]:

@@ -43,11 +43,6 @@ class LineDict(dict[str, Any]):
         return self.lines.get(key, self.line)
 
 
-class SpentData(LineDict):
-    """The data of a record kept only as proof that its file did not
-    change (see `RecordCache.spend`): never read."""
-
-
 class LineList(list[Any]):
     """A YAML sequence that remembers the line of each item."""
 
@@ -475,22 +470,7 @@ class RecordCache:
         # `watched` and no file appeared or disappeared.
         self._listings: dict[str, tuple[list[str], list[Problem]]] = {}
         self._known: set[str] = set()
-        self._looked: set[tuple[str, str]] = set()  # entries asked for since `keep_for_later`
         self.content = ""  # the content folder, with a trailing separator
-
-    def keep_for_later(self, fence_ns: int, racy_ns: int) -> None:
-        """Before the cache outlives this process (state.py): keep only the
-        files the last build read, and of those only files changed more than
-        `racy_ns` before `fence_ns` (taken before the build looked at them).
-        A file changed again in the same clock tick as it was read would keep
-        its signature; git calls such files racily clean."""
-        oldest = fence_ns - racy_ns
-        self._entries = {
-            key: entry
-            for key, entry in self._entries.items()
-            if key in self._looked and max(entry[0][0], entry[0][1]) < oldest
-        }
-        self._looked = set()
 
     def forget(self, paths: Iterable[Path]) -> None:
         """Drop these files' records whatever their stat says: file times are
@@ -505,25 +485,6 @@ class RecordCache:
             # went away and comes back must count as new again).
             self._listings = {}
             self._known = set()
-
-    def spend(self, built: Callable[[Record], bool]) -> None:
-        """Drop the text of each post and page record for which `built` is
-        true (a model memo holds what was made from it): it is then only the
-        token that memo knows it by. Only for a copy about to be saved
-        (state.py); see `check_spent` for the copy that is loaded."""
-        for _, record, _ in self._entries.values():
-            if record is not None and record.kind in ("post", "page") and built(record):
-                object.__setattr__(record, "data", SpentData(record.data.line))
-                object.__setattr__(record, "body", "")
-
-    def check_spent(self, built: Callable[[Record], bool]) -> None:
-        """Forget each spent record that `built` does not vouch for: its
-        file is read again rather than its missing text used."""
-        self._entries = {
-            key: entry
-            for key, entry in self._entries.items()
-            if entry[1] is None or not isinstance(entry[1].data, SpentData) or built(entry[1])
-        }
 
     def listing(self, folder: Path, list_folder: Callable[[Problems], list[str]], problems: Problems) -> list[str]:
         """`list_folder`'s answer, remembered while nothing was added or removed."""
@@ -541,7 +502,6 @@ class RecordCache:
         return found
 
     def load(self, path: str, kind: str, read: _Reader, problems: Problems) -> Record | None:
-        self._looked.add((path, kind))
         hit = self._entries.get((path, kind))
         if self.watched and hit is not None:
             problems.add_all(hit[2])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from typing import Any
+from typing import Any, Callable
 
 import markdown
 from markdown.extensions.extra import ExtraExtension
@@ -35,19 +35,18 @@ def _markdown() -> markdown.Markdown:
     return _converter
 
 
-# HTML by source hash from the persistent cache (see cache.py), and what this
-# process converted since, for the build to save. Kept here so that worker
-# processes forked for a parallel build inherit what was loaded.
-_cached: dict[str, str] = {}
+# The build cache's lookup of HTML by source hash (see incremental/store.py),
+# and what this process converted since, for the build to save. Kept here so
+# that worker processes forked for a parallel build inherit them.
+_lookup: Callable[[str], str | None] | None = None
 _converted: dict[str, str] = {}
-_remember = False
 
 
-def use_cache(entries: dict[str, str]) -> None:
-    """Start answering from `entries` and remembering new conversions."""
-    global _remember
-    _cached.update(entries)
-    _remember = True
+def use_cache(lookup: Callable[[str], str | None]) -> None:
+    """Start answering from `lookup` (by source hash) and remembering new
+    conversions for the build to save."""
+    global _lookup
+    _lookup = lookup
 
 
 def take_converted() -> dict[str, str]:
@@ -59,20 +58,8 @@ def take_converted() -> dict[str, str]:
 
 def remember_converted(entries: dict[str, str]) -> None:
     """Conversions made in worker processes, to be saved with ours."""
-    if _remember:
+    if _lookup is not None:
         _converted.update(entries)
-
-
-def use_prefetched(entries: dict[str, str]) -> None:
-    """Conversions made ahead by worker processes (see prefetch.py): answered
-    from like the persistent cache, and saved with this build's own."""
-    _cached.update(entries)
-    if _remember:
-        _converted.update(entries)
-
-
-def is_cached(key: str) -> bool:
-    return key in _cached
 
 
 def source_hash(source: str) -> str:
@@ -90,15 +77,15 @@ def convert(source: str) -> str:
 
 @functools.lru_cache(maxsize=8192)
 def markdown_to_html(source: str) -> str:
-    key = source_hash(source) if _remember or _cached else ""
-    if key:
-        found = _cached.get(key)
-        if found is not None:
-            return found
-    html = convert(source)
-    if _remember:
-        _converted[key] = html
-    return html
+    if _lookup is None:
+        return convert(source)
+    key = source_hash(source)
+    found = _converted.get(key)
+    if found is None:
+        found = _lookup(key)
+    if found is None:
+        found = _converted[key] = convert(source)
+    return found
 
 
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|!?\[([^\]]*)\]\[[^\]]*\]")
@@ -152,30 +139,31 @@ def word_count(source: str) -> int:
 
 # Facts about Markdown bodies that every build needs for every post (word
 # count, first paragraph), by a hash of the body. The build cache keeps
-# them (cache.TextFactsStore), so a build after a one-post edit works them
+# them (incremental/store.py), so a build after a one-post edit works them
 # out for one body instead of thousands; a session keeps what it used.
 _facts_known: dict[str, list[Any]] = {}
 _facts_used: dict[str, list[Any]] = {}
-_facts_added = False
+_facts_new: set[str] = set()
 
 
 def use_text_facts(entries: dict[str, list[Any]]) -> None:
     """Start a build session from `entries` (from the cache)."""
-    global _facts_added
     _facts_known.update(entries)
     _facts_used.clear()
-    _facts_added = False
+    _facts_new.clear()
 
 
-def text_facts_used() -> tuple[dict[str, list[Any]], bool]:
-    """The facts this process used, and whether that differs from what it was given."""
-    return dict(_facts_used), _facts_added or len(_facts_used) != len(_facts_known)
+def text_facts_used() -> tuple[dict[str, list[Any]], set[str]]:
+    """The facts this process used, and which of them it worked out or
+    completed itself (the others came from the cache as they are)."""
+    new = set(_facts_new)
+    _facts_new.clear()
+    return dict(_facts_used), new
 
 
 def body_facts(source: str, paragraph: bool) -> tuple[int, str]:
     """(`word_count(source)`, `first_paragraph(source)` if `paragraph` else
     ""), remembered by the body's hash."""
-    global _facts_added
     key = hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
     found = _facts_known.get(key)
     if (
@@ -185,9 +173,9 @@ def body_facts(source: str, paragraph: bool) -> tuple[int, str]:
         or not (found[1] is None or type(found[1]) is str)
     ):
         found = _facts_known[key] = [word_count(source), None]  # absent, or not what this version writes
-        _facts_added = True
+        _facts_new.add(key)
     if paragraph and found[1] is None:
         found[1] = first_paragraph(source)
-        _facts_added = True
+        _facts_new.add(key)
     _facts_used[key] = found
     return found[0], found[1] if paragraph else ""

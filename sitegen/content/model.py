@@ -544,20 +544,6 @@ class ModelMemo:
         """Keep only what this build used, so deleted files are let go."""
         self._built, self._used = self._used, {}
 
-    def holds(self, record: Record) -> bool:
-        """Whether what was built from this very record is kept."""
-        hit = self._built.get(id(record))
-        return hit is not None and hit[0] is record
-
-    # Kept between processes (state.py): ids are not, so the entries travel
-    # as a list and are keyed again by their records' new ids.
-    def __getstate__(self) -> object:
-        return list(self._built.values())
-
-    def __setstate__(self, entries: list[tuple[Record, Any, list[Problem]]]) -> None:
-        self._built = {id(entry[0]): entry for entry in entries}
-        self._used = {}
-
 
 def _direct(record: Record, problems: Problems, make: Callable[[Record, Problems], T | None]) -> T | None:
     return make(record, problems)

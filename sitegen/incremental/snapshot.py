@@ -63,8 +63,10 @@ from .cache import _fingerprint, _write_ignore_file, cache_folder
 from ..errors import Problem, Severity
 from ..render.theme import BUILTIN_THEME
 
-RECORD_NAME = "snapshot.json"
-_FORMAT = "sitegen-snapshot 1"
+RECORD_NAME = "manifest.json"
+# Where a build sets the last record aside while it runs (see Recorder.start).
+SET_ASIDE_NAME = "manifest.last.json"
+_FORMAT = "sitegen-manifest 1"
 # Files touched this close to a fence are compared by content: the coarsest
 # file times (FAT's 2 s) plus room for file times lagging the system clock
 # (kernels stamp files from a coarse clock; network shares from their own).
@@ -210,11 +212,12 @@ class Recorder:
         self._build_fence = 0
 
     def start(self) -> None:
-        """Forget the last record (a failed build must not leave one that
-        could be trusted) and list the inputs before the build reads them.
-        Writes nothing: a failed build leaves no cache behind."""
+        """Set the last record aside (a failed build must not leave one that
+        a replay could trust; its page book stays true of the output folder,
+        which a failed build does not touch) and list the inputs before the
+        build reads them."""
         try:
-            os.unlink(self.folder / RECORD_NAME)
+            os.replace(self.folder / RECORD_NAME, self.folder / SET_ASIDE_NAME)
         except FileNotFoundError:
             pass
         except OSError:
@@ -241,14 +244,14 @@ class Recorder:
         marker: tuple[str, bytes],
         warnings: Iterable[Problem],
         kept: Mapping[str, str] | None = None,
-        build: str = "",
+        book: JsonObject | None = None,
         verified: Mapping[str, Signature] | None = None,
     ) -> None:
         """Write the record, unless the output does not hold exactly what
         this build meant to write (then the next build is a full one).
         `kept` gives the content hash of each page the build kept from the
-        last output without reading it into `pages`; `build` names the build
-        (see state.py). `verified` gives the signatures of output files this
+        last output without reading it into `pages`; `book` is the build's
+        page book (incremental/pages.py). `verified` gives the signatures of output files this
         build found as the last build left them (`UntouchedOutputs`) and did
         not write: when it covers most files, only the others are looked at
         again instead of listing the whole folder."""
@@ -301,9 +304,10 @@ class Recorder:
                 "pages": len(pages) + len(kept),
                 "static_files": len(copies),
                 "warnings": [[w.path, w.line, w.message] for w in warnings],
-                "build": build,
+                "book": book,
             }
             _save(self.folder, record)
+            (self.folder / SET_ASIDE_NAME).unlink(missing_ok=True)
         except OSError:
             return
 
@@ -344,15 +348,26 @@ def _save(folder: Path, record: JsonObject) -> None:
 
 
 def read_record(root: Path) -> JsonObject | None:
-    """The last build's record, if there is one in this module's format."""
-    try:
-        with open(cache_folder(root) / RECORD_NAME, encoding="utf-8") as handle:
-            record = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(record, dict) or record.get("format") != _FORMAT:
-        return None
-    return record
+    """The last build's record, if there is one in this module's format and
+    written by this very sitegen. A record set aside by a build that did not
+    finish is returned marked `set_aside`: never replayed, but its page
+    book and output signatures still describe the output folder."""
+    for name in (RECORD_NAME, SET_ASIDE_NAME):
+        try:
+            with open(cache_folder(root) / name, encoding="utf-8") as handle:
+                record = json.load(handle)
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError):
+            return None
+        if not isinstance(record, dict) or record.get("format") != _FORMAT:
+            return None
+        if record.get("fingerprint") != _fingerprint():
+            return None
+        if name == SET_ASIDE_NAME:
+            record["set_aside"] = True
+        return record
+    return None
 
 
 def replay(
@@ -369,7 +384,7 @@ def replay(
     build would write given the recorded site.yaml `output_dir` (None when
     that folder is refused). With `may_write`, a record holding racy files
     is refreshed (see the module docstring)."""
-    if record is None:
+    if record is None or record.get("set_aside"):
         return None
     folder = cache_folder(root)
     try:
@@ -486,10 +501,10 @@ class UntouchedOutputs:
         return True
 
 
-def untouched_outputs(record: JsonObject | None, build: str, output: Path) -> UntouchedOutputs | None:
-    """`UntouchedOutputs` for the build `build` that wrote `record`; None if
-    `record` is not that build's, or not about `output`."""
-    if record is None or not build or record.get("build") != build or record.get("output") != str(output):
+def untouched_outputs(record: JsonObject | None, output: Path) -> UntouchedOutputs | None:
+    """`UntouchedOutputs` for the build that wrote `record`; None if `record`
+    is not about `output`."""
+    if record is None or record.get("output") != str(output):
         return None
     try:
         listing = _object(record["outputs"])

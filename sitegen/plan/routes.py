@@ -143,18 +143,6 @@ class RouteMemo:
         self.sitemap: tuple[SitemapEntry, ...] | None = None
         self.sitemap_of: dict[int, tuple[Route, SitemapEntry]] = {}
 
-    # Kept between processes (state.py): `sitemap_of` is keyed by ids,
-    # which are not, so it is keyed again by its routes' new ids.
-    def __getstate__(self) -> object:
-        state = dict(self.__dict__)
-        state["sitemap_of"] = list(self.sitemap_of.values())
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        entries = state.pop("sitemap_of")
-        self.__dict__.update(state)
-        self.sitemap_of = {id(entry[0]): entry for entry in entries}
-
     def start(self, public: PublicSite) -> None:
         # Every public key of site.yaml (the schema says which) and the business.
         key = (public.shown, public.business)
@@ -359,7 +347,7 @@ def plan_routes(
         "/", "home.html", "the home page (built-in)", public.title, business.summary, "home",
         json_ld=tuple(metadata.home_blocks(public)),
     )
-    products_link, capabilities_link, blog_link = _PRODUCTS_TRAIL[0], _CAPABILITIES_TRAIL[0], _BLOG_TRAIL[0]
+    blog_link = _BLOG_TRAIL[0]
 
     planner.add(
         "/products/", "products.html", "the products index (built-in)", "Products", None, "products",

@@ -525,22 +525,6 @@ class PublicMemo:
         self._taxonomies[name] = (posts, found)
         return found
 
-    # Kept between processes (state.py): ids are not, so the id-keyed
-    # entries travel with their objects and are keyed again on arrival.
-    def __getstate__(self) -> object:
-        state = dict(self.__dict__)
-        state["_built"] = [(key[1], hit) for key, hit in self._built.items()]
-        posts = self._last_posts[0] if self._last_posts is not None else ()
-        state["_position"] = [self._position.get(id(post)) for post in posts]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        built, positions = state.pop("_built"), state.pop("_position")
-        self.__dict__.update(state)
-        self._built = {(id(hit[0]), future): hit for future, hit in built}
-        posts = self._last_posts[0] if self._last_posts is not None else ()
-        self._position = {id(post): at for post, at in zip(posts, positions)}
-
     def keep_unchanged(self, public: PublicSite) -> PublicSite:
         """The site with each part equal to the last build's replaced by that
         very object: one comparison here saves one per page later."""
