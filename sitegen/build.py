@@ -12,31 +12,33 @@ problems; this module prints nothing.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 import jinja2
 
-from .content import markup
-from .content.load import ParseMemo, RecordCache, load_site
+from .content.load import RecordCache, load_site
 from .content.model import ModelMemo, Site, build_model
 from .deploy import BaseUrlChoice
 from .errors import BuildFailed, Problem, Problems
 from .incremental import snapshot
 from .incremental.cache import bytes_hash, cache_folder
 from .incremental.pages import PageBook, render_pages
-from .incremental.store import Store, StoredBytecode
+from .incremental.store import StoreUse
 from .output.write import MARKER, MARKER_TEXT, OutputRefused, StagedOutput, refusal_reason, write_output
-from .plan.routes import RouteMap, RouteMemo, plan_routes
+from .plan.memo import RouteMemo
+from .plan.pages import RouteMap
+from .plan.routes import plan_routes
 from .render.jinja import TemplateKeys, make_environment
 from .render.parallel import default_jobs
 from .render.theme import BUILTIN_THEME, static_dirs, template_dirs
-from .view.public import PublicMemo, PublicSite, build_public_site, publishable_static_files
+from .view.memo import PublicMemo
+from .view.objects import PublicSite
+from .view.public import build_public_site, publishable_static_files
 
 
 @dataclass(frozen=True)
@@ -148,11 +150,7 @@ class BuildSession:
         self._book: PageBook | None = None
         self._manifest = manifest
         self._untouched = untouched
-        self._store: Store | None = None
-        self._bytecode: StoredBytecode | None = None
-        self._parsed: ParseMemo | None = None
-        self._pruned = False
-        self._facts_stored: set[str] = set()
+        self._cache = StoreUse(cache_folder(options.source.resolve()), remember) if options.cache else None
         self._env: jinja2.Environment | None = None
         self._env_signature: tuple[object, ...] = ()
         self._template_keys: TemplateKeys | None = None
@@ -199,7 +197,6 @@ class BuildSession:
         problems = Problems(root)
         clock = _StageClock()
         self.timings = clock.seconds
-        self._open_caches(root)
         site, public, routes = self._plan(root, problems, output_check, clock)
         env, keys = self._environment(template_dirs(root, site.config.theme), public.base_url, root)
         records = previous_output is not None and self.options.cache and self.options.cache_write
@@ -218,7 +215,8 @@ class BuildSession:
         self.unchanged = pages.unchanged
         total = len(pages.files) + len(pages.kept)
         self.stats = RenderStats(rendered=total - len(pages.unchanged), reused=len(pages.unchanged))
-        self._save_caches()
+        if self._cache is not None and self.options.cache_write:
+            self._cache.save()  # only a build that succeeded leaves anything in the cache
         return RenderedSite(site, public, routes, pages.files, problems.warnings, dict(clock.seconds), pages.kept)
 
     def _plan(
@@ -227,7 +225,8 @@ class BuildSession:
         """load -> model -> public view -> routes, going on past errors."""
         options = self.options
         now = build_moment(options)
-        records = load_site(root, problems, self._records, self._parsed)
+        parsed = self._cache.parsed if self._cache is not None else None
+        records = load_site(root, problems, self._records, parsed)
         clock.lap("load")
         if not (root / "content").is_dir():
             raise BuildFailed(problems)
@@ -282,73 +281,16 @@ class BuildSession:
 
         return holds
 
-    def _open_caches(self, root: Path) -> None:
-        """The build cache's store (incremental/store.py), opened once per
-        session: parsed front matter and text facts are read whole, HTML
-        and compiled templates looked up as they are needed."""
-        if not self.options.cache or self._store is not None:
-            return
-        store = self._store = Store(cache_folder(root))
-        self._parsed = ParseMemo(_decoded(store.load("yaml")))
-        facts = _decoded(store.load("facts"))
-        self._facts_stored = set(facts)
-        markup.use_text_facts(facts)
-
-        def html(key: str) -> str | None:
-            found = store.get("html", key)
-            return found.decode("utf-8", "surrogatepass") if found is not None else None
-
-        markup.use_cache(html)
-        self._bytecode = StoredBytecode(store)
-
-    def _save_caches(self) -> None:
-        """Only a build that succeeded leaves anything in the cache. The
-        first build of a session met every file: it also drops the entries
-        of parsed front matter and text facts that no file needs any more."""
-        store = self._store
-        if store is None or not self.options.cache_write:
-            return
-        for key, html in markup.take_converted().items():
-            store.put("html", key, html.encode("utf-8", "surrogatepass"))
-        parsed = self._parsed
-        assert parsed is not None
-        for key, value in parsed.used.items():
-            if key not in parsed.known:
-                store.put("yaml", key, _encoded(value))
-        facts, new = markup.text_facts_used()
-        for key, value in facts.items():
-            if key in new or key not in self._facts_stored:
-                store.put("facts", key, _encoded(value))
-        self._facts_stored = set(facts)
-        only = None if self._pruned else {"yaml": set(parsed.used), "facts": set(facts)}
-        store.flush(only)
-        self._parsed = ParseMemo(parsed.used)
-        self._pruned = self._remember
-
     def _environment(
         self, folders: list[Path], base_url: str, root: Path
     ) -> tuple[jinja2.Environment, TemplateKeys]:
         """The Jinja environment, rebuilt only when a template file changed."""
         signature = (base_url, *folders, *_folder_signature(folders))
         if self._env is None or self._template_keys is None or signature != self._env_signature:
-            self._env = make_environment(folders, base_url, self._bytecode)
+            self._env = make_environment(folders, base_url, self._cache.bytecode if self._cache else None)
             self._template_keys = TemplateKeys(self._env)
             self._env_signature = signature
         return self._env, self._template_keys
-
-
-def _decoded(entries: dict[str, bytes]) -> dict[str, Any]:
-    found = {}
-    for key, value in entries.items():
-        try:
-            found[key] = json.loads(value)
-        except ValueError:
-            continue  # not what this sitegen writes: worked out again
-    return found
-
-
-def _encoded(value: object) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
 def _folder_signature(folders: list[Path]) -> list[tuple[str, int, int]]:

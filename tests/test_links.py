@@ -17,7 +17,7 @@ from sitegen.render.links import (
     parse_base,
     parse_page,
 )
-from sitegen.plan.routes import Route
+from sitegen.plan.pages import Route
 from sitegen.render.theme import template_dirs
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)

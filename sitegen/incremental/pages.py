@@ -28,7 +28,7 @@ from typing import Any, Callable, Mapping, Sequence
 import jinja2
 
 from ..errors import Problems
-from ..plan.routes import Route
+from ..plan.pages import Route
 from ..render.jinja import Renderer, TemplateKeys, render_tracked
 from ..render.parallel import map_in_workers, render_routes_parallel
 from .cache import Memo, bytes_hash, fingerprint

@@ -20,14 +20,17 @@ cache folder just means nothing is kept.
 from __future__ import annotations
 
 import hashlib
+import json
 import marshal
 import os
 import sqlite3
 from pathlib import Path
-from typing import Collection, Mapping
+from typing import Any, Collection, Mapping
 
 import jinja2
 
+from ..content import markup
+from ..content.load import ParseMemo
 from .cache import _fingerprint, _write_ignore_file
 
 STORE_NAME = "store.sqlite"
@@ -202,3 +205,60 @@ class StoredBytecode(jinja2.BytecodeCache):
         if bucket.code is not None:
             header = f"{bucket.checksum}\n".encode()
             self.store.put("template", bucket.key, header + marshal.dumps(bucket.code))
+
+
+class StoreUse:
+    """How a build session uses the store: parsed front matter and text
+    facts are read whole when the session starts, HTML and compiled
+    templates looked up as pages need them, and what the build worked out
+    is written once it succeeded (`save`). The first save of a session
+    (every save, from the command line) also drops the entries of parsed
+    front matter and text facts that no file needs any more: such a build
+    met every file."""
+
+    def __init__(self, folder: Path, session: bool) -> None:
+        self.store = store = Store(folder)
+        self.session = session
+        self.parsed = ParseMemo(_decoded(store.load("yaml")))
+        facts = _decoded(store.load("facts"))
+        self._facts_stored = set(facts)
+        self._pruned = False
+        markup.use_text_facts(facts)
+
+        def html(key: str) -> str | None:
+            found = store.get("html", key)
+            return found.decode("utf-8", "surrogatepass") if found is not None else None
+
+        markup.use_cache(html)
+        self.bytecode = StoredBytecode(store)
+
+    def save(self) -> None:
+        store = self.store
+        for key, html in markup.take_converted().items():
+            store.put("html", key, html.encode("utf-8", "surrogatepass"))
+        parsed = self.parsed
+        for key, value in parsed.used.items():
+            if key not in parsed.known:
+                store.put("yaml", key, _encoded(value))
+        facts, new = markup.text_facts_used()
+        for key, fact in facts.items():
+            if key in new or key not in self._facts_stored:
+                store.put("facts", key, _encoded(fact))
+        self._facts_stored = set(facts)
+        store.flush(None if self._pruned else {"yaml": set(parsed.used), "facts": set(facts)})
+        self.parsed = ParseMemo(parsed.used)
+        self._pruned = self.session
+
+
+def _decoded(entries: dict[str, bytes]) -> dict[str, Any]:
+    found = {}
+    for key, value in entries.items():
+        try:
+            found[key] = json.loads(value)
+        except ValueError:
+            continue  # not what this sitegen writes: worked out again
+    return found
+
+
+def _encoded(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")

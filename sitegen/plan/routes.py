@@ -14,174 +14,25 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 from ..view import metadata
 from ..errors import Problems
-from ..view.public import Link, PublicPost, PublicSite, Taxonomy, TaxonomySummary
+from ..view.objects import Link, PublicPost, PublicSite, Taxonomy, TaxonomySummary
+from .memo import RouteMemo
+from .pages import (
+    PageMeta,
+    Pagination,
+    Route,
+    RouteMap,
+    SitemapEntry,
+    StaticFile,
+    absolute_url,
+    ancestors,
+    output_path_for,
+)
 
 FEED_ENTRIES = 20
-
-
-@dataclass(frozen=True)
-class PageMeta:
-    """What every template knows about the page it renders."""
-
-    url: str
-    title: str
-    description: str
-    section: str
-    canonical: str
-    og_type: str = "website"
-    image: str | None = None
-    breadcrumbs: tuple[Link, ...] = ()
-    json_ld: tuple[metadata.JsonLdBlock, ...] = ()
-
-
-@dataclass(frozen=True)
-class Pagination:
-    number: int
-    total: int
-    prev_url: str | None
-    next_url: str | None
-    page_urls: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class SitemapEntry:
-    url: str
-    lastmod: str | None
-
-
-class Route:
-    """One page to render: its URL, output path, template and context.
-
-    A plain slotted class rather than a dataclass: a 5,000-post site plans
-    7,000 of these on every preview rebuild, and this is several times
-    cheaper to make. Treat it as read-only.
-    """
-
-    __slots__ = ("url", "output", "template", "context", "source", "inputs", "line")
-
-    def __init__(
-        self,
-        url: str,
-        output: str,
-        template: str,
-        context: Mapping[str, Any],
-        source: str,
-        inputs: object = None,
-        line: int = 0,
-    ) -> None:
-        self.url = url
-        self.output = output
-        self.template = template
-        self.context = context  # the template's variables but `site`, which every page gets
-        self.source = source
-        # What the page was planned from, besides `site`: the very same object
-        # build after build while those inputs are unchanged, so a preview
-        # rebuild recognises an unchanged page with one identity check.
-        self.inputs = inputs
-        self.line = line
-
-    def __repr__(self) -> str:
-        return f"Route({self.url!r}, {self.template!r}, from {self.source!r})"
-
-
-@dataclass(frozen=True)
-class StaticFile:
-    url: str
-    output: str
-    source: Path
-    origin: str
-
-
-@dataclass(frozen=True)
-class RouteMap:
-    pages: tuple[Route, ...]
-    static: tuple[StaticFile, ...]
-
-
-@functools.lru_cache(maxsize=65536)
-def _ancestors(output: str) -> tuple[str, ...]:
-    """`a/b/index.html` -> (`a/b`, `a`)."""
-    pieces = output.split("/")
-    return tuple("/".join(pieces[:n]) for n in range(len(pieces) - 1, 0, -1))
-
-
-@functools.lru_cache(maxsize=65536)
-def output_path_for(url: str) -> str:
-    """`/products/soup/` -> `products/soup/index.html`; `/feed.xml` stays a file."""
-    if url.endswith("/"):
-        return f"{url.lstrip('/')}index.html"
-    return url.lstrip("/")
-
-
-def absolute_url(base_url: str, url: str) -> str:
-    return base_url.rstrip("/") + "/" + url.lstrip("/")
-
-
-class RouteMemo:
-    """Page plans kept between the builds of a long-running process.
-
-    Valid while the site-wide facts metadata uses (base URL, language, the
-    business) are unchanged; per page, while everything it was planned from
-    is the very same objects (the public view's memo keeps unchanged posts
-    so). It also remembers the last list of outputs: while no page or static
-    file was added, removed or moved, the URL clash checks cannot find
-    anything new and are skipped.
-    """
-
-    def __init__(self) -> None:
-        self._site_key: tuple[object, ...] = ()
-        self._plans: dict[str, tuple[tuple[object, ...], Route, tuple[object, ...]]] = {}
-        # (posts, posts per page, each post's route by position): the short
-        # way for a blog whose posts stayed in place (see _plan_blog).
-        self.blog: tuple[tuple[PublicPost, ...], int, list[Route]] | None = None
-        self.clash_free: list[tuple[str, str]] | None = None
-        self.last_pages: list[Route] | None = None  # the pages `clash_free` was made from
-        self.sitemap: tuple[SitemapEntry, ...] | None = None
-        self.sitemap_of: dict[int, tuple[Route, SitemapEntry]] = {}
-
-    def start(self, public: PublicSite) -> None:
-        # Every public key of site.yaml (the schema says which) and the business.
-        key = (public.shown, public.business)
-        if key != self._site_key:
-            self._site_key = key
-            self._plans = {}
-            self.blog = None
-            self.sitemap = None
-            self.sitemap_of = {}
-
-    def plan(self, url: str, inputs: tuple[object, ...], make: Callable[[tuple[object, ...]], Route]) -> Route:
-        """The last build's route for `url` when its inputs are equal
-        (identity first, element by element), else `make(inputs)`."""
-        hit = self._plans.get(url)
-        if hit is None or hit[0] != inputs:
-            hit = self._plans[url] = (inputs, make(inputs), ())
-        return hit[1]
-
-    def reuse(self, url: str, parts: tuple[object, ...]) -> Route | None:
-        """The last build's route for `url` if it was noted with these very
-        `parts` (see `note`): the short way for the thousands of post and
-        term pages of a big blog, skipping even the making of `inputs`."""
-        hit = self._plans.get(url)
-        if hit is None or hit[2] != parts or not parts:
-            return None
-        return hit[1]
-
-    def note(self, url: str, parts: tuple[object, ...]) -> None:
-        """Remember that `url`'s route follows from `parts` alone (given the
-        site-wide facts `start` checks)."""
-        inputs, route, _ = self._plans[url]
-        self._plans[url] = (inputs, route, parts)
-
-    def finish(self, pages: list[Route]) -> None:
-        """Let go of the plans of pages that are gone (deleted posts)."""
-        if len(self._plans) > len(pages):
-            current = {route.url for route in pages}
-            for url in [u for u in self._plans if u not in current]:
-                del self._plans[url]
 
 
 @dataclass
@@ -207,8 +58,8 @@ class _Planner:
         # A file and a folder cannot have one name: `blog` (a static file)
         # and `blog/index.html` (the blog) would collide when written.
         folder_user = self.folders.get(output)
-        ancestors = _ancestors(output)
-        blocking = next((a for a in ancestors if a in self.claimed), None)
+        above = ancestors(output)
+        blocking = next((a for a in above if a in self.claimed), None)
         if folder_user is not None or blocking is not None:
             if folder_user is not None:
                 other_url, other_source = folder_user
@@ -224,7 +75,7 @@ class _Planner:
             )
             return False
         self.claimed[output] = source
-        for ancestor in ancestors:
+        for ancestor in above:
             self.folders.setdefault(ancestor, (url, source))
         return True
 
@@ -342,13 +193,24 @@ def plan_routes(
     planner = _Planner(public, problems, memo)
     if memo is not None:
         memo.start(public)
-    business = public.business
+    _plan_catalogue(planner, public)
+    blog_link = _BLOG_TRAIL[0]
+    _plan_blog(planner, public, blog_link)
+    for taxonomy, summary in ((public.tags, public.tag_index), (public.categories, public.category_index)):
+        _plan_taxonomy(planner, taxonomy, summary, blog_link)
+    _plan_pages(planner, public)
+    static = _plan_static(planner, _static_candidates(static_sources), problems, memo)
+    if memo is not None:
+        memo.finish(planner.pages)
+    return RouteMap(tuple(planner.pages), tuple(static))
+
+
+def _plan_catalogue(planner: _Planner, public: PublicSite) -> None:
+    """Home, products, capabilities and the network."""
     planner.add(
-        "/", "home.html", "the home page (built-in)", public.title, business.summary, "home",
+        "/", "home.html", "the home page (built-in)", public.title, public.business.summary, "home",
         json_ld=tuple(metadata.home_blocks(public)),
     )
-    blog_link = _BLOG_TRAIL[0]
-
     planner.add(
         "/products/", "products.html", "the products index (built-in)", "Products", None, "products",
         products=public.products,
@@ -360,7 +222,6 @@ def plan_routes(
             json_ld=(metadata.product_block(public, product),), image=product.image,
             product=product,
         )
-
     planner.add(
         "/capabilities/", "capabilities.html", "the capabilities index (built-in)", "Capabilities",
         None, "capabilities", capabilities=public.capabilities,
@@ -371,16 +232,14 @@ def plan_routes(
             capability.title, capability.summary, "capabilities", trail=_CAPABILITIES_TRAIL,
             capability=capability,
         )
-
     planner.add(
         "/network/", "network.html", "the network page (built-in)", "Our network", None, "network",
         partners=public.partners,
     )
 
-    _plan_blog(planner, public, blog_link)
-    for taxonomy, summary in ((public.tags, public.tag_index), (public.categories, public.category_index)):
-        _plan_taxonomy(planner, taxonomy, summary, blog_link)
 
+def _plan_pages(planner: _Planner, public: PublicSite) -> None:
+    """Free pages, the thank-you page, and the machine files but the sitemap."""
     thanks_url = public.forms.thanks_url
     for page in public.pages:
         planner.add(
@@ -394,7 +253,6 @@ def plan_routes(
             thanks_url, "thanks.html", "the form thank-you page (built-in)", "Thank you",
             "Thank you: your message has been sent.", "thanks", in_sitemap=False,
         )
-
     planner.add("/404.html", "404.html", "the 404 page (built-in)", "Page not found", None, "404")
     newest = public.posts[0].date if public.posts else None
     planner.add(
@@ -403,18 +261,26 @@ def plan_routes(
     )
     planner.add("/robots.txt", "robots.txt", "robots.txt (built-in)", "robots.txt", None, "robots")
 
-    static_candidates: list[StaticFile] = []
-    seen_static: set[str] = set()
+
+def _static_candidates(static_sources: list[tuple[Path, str, str]]) -> list[StaticFile]:
+    """One static file per output path: an earlier static folder overrides."""
+    found: list[StaticFile] = []
+    seen: set[str] = set()
     for source, relative, origin in static_sources:
         output = PurePosixPath(relative).as_posix()
-        if output in seen_static:
-            continue  # an earlier static folder overrides this file
-        seen_static.add(output)
-        static_candidates.append(StaticFile("/" + output, output, source, origin))
+        if output not in seen:
+            seen.add(output)
+            found.append(StaticFile("/" + output, output, source, origin))
+    return found
 
-    # Every output named, in order: when it is the list of the last build,
-    # which had no clash, there is none now either.
-    outputs = _outputs(planner.pages, static_candidates, memo)
+
+def _plan_static(
+    planner: _Planner, candidates: list[StaticFile], problems: Problems, memo: RouteMemo | None
+) -> list[StaticFile]:
+    """The sitemap, then the static files that no page claimed first; URL
+    clashes reported. When every output is named as in the last build,
+    which had no clash, there is none now either."""
+    outputs = _outputs(planner.pages, candidates, memo)
     trusted = memo is not None and memo.clash_free == outputs
     problems_before = len(problems)
     if not trusted:
@@ -425,17 +291,16 @@ def plan_routes(
     )
     static: list[StaticFile] = []
     if trusted:
-        static = static_candidates
+        static = candidates
     else:
         planner.settle(len(planner.pages) - 1)
-        for candidate in static_candidates:
+        for candidate in candidates:
             line = 1 if candidate.origin.startswith(("content/", "themes/")) else 0
             if planner.claim(candidate.output, candidate.origin, candidate.url, line):
                 static.append(candidate)
     if memo is not None:
         memo.clash_free = outputs if len(problems) == problems_before else None
-        memo.finish(planner.pages)
-    return RouteMap(tuple(planner.pages), tuple(static))
+    return static
 
 
 def _outputs(

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 import jinja2
 
 from ..errors import Problems
-from ..plan.routes import Route, absolute_url
+from ..plan.pages import Route, absolute_url
 
 MONTHS = (
     "January",

@@ -23,7 +23,7 @@ from typing import Collection, Iterable, Mapping, Sequence
 from urllib.parse import unquote, urljoin, urlsplit
 
 from ..errors import Problems
-from ..plan.routes import Route
+from ..plan.pages import Route
 
 # A stand-in origin used only to resolve relative references with urljoin.
 _ORIGIN = "http://site.invalid"

@@ -19,7 +19,7 @@ import jinja2
 
 from ..content import markup
 from ..errors import Problem, Problems
-from ..plan.routes import Route
+from ..plan.pages import Route
 from .jinja import Renderer, render_tracked
 
 # What forked workers render from. Set just before the pool starts; the

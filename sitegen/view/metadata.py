@@ -20,7 +20,7 @@ from typing import Any, Union
 
 from markupsafe import Markup
 
-from .public import Link, PublicPost, PublicProduct, PublicSite
+from .objects import Link, PublicPost, PublicProduct, PublicSite
 
 SCHEMA = "https://schema.org"
 _PLAIN_PRICE = re.compile(r"^\d+(?:\.\d+)?$")

@@ -1,0 +1,220 @@
+"""The public view's objects: what templates receive, and nothing else.
+
+Frozen dataclasses made by public.py. Objects of a content kind derive
+from `Published`: they declare what the public view computes, and the keys
+the schema marks public ride along (see published.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from ..content.markup import markdown_to_html
+from .published import Published
+
+@dataclass(frozen=True)
+class RichText:
+    """Markdown source rendered on demand; Jinja prints it as safe HTML."""
+
+    source: str
+
+    def __html__(self) -> str:
+        return markdown_to_html(self.source)
+
+    @property
+    def html(self) -> str:
+        return markdown_to_html(self.source)
+
+    def __bool__(self) -> bool:
+        return bool(self.source.strip())
+
+    def __str__(self) -> str:
+        return self.html
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class PublicBusiness(Published):
+    """business.yaml's public keys (all of them)."""
+
+
+@dataclass(frozen=True)
+class PublicPartner(Published):
+    """An active, credited partner: everything here may be published."""
+
+    slug: str
+    kind_label: str | None
+    anchor_url: str
+    capabilities: tuple[Link, ...]
+
+
+@dataclass(frozen=True)
+class PublicCapability(Published):
+    slug: str
+    url: str
+    body: RichText
+    partners: tuple[PublicPartner, ...]
+    products: tuple[Link, ...]
+    source_path: str
+
+
+@dataclass(frozen=True)
+class PublicProduct(Published):
+    slug: str
+    url: str
+    body: RichText
+    price_display: str | None
+    capabilities: tuple[PublicCapability, ...]
+    source_path: str
+
+
+@dataclass(frozen=True)
+class TermLink:
+    taxonomy: str
+    name: str
+    slug: str
+    url: str
+
+
+@dataclass(frozen=True)
+class PublicPost(Published):
+    slug: str
+    url: str
+    summary: str  # the post's own, else its first paragraph
+    future: bool
+    body: RichText
+    tags: tuple[TermLink, ...]
+    categories: tuple[TermLink, ...]
+    reading_minutes: int
+    source_path: str
+
+
+@dataclass(frozen=True)
+class PublicPage(Published):
+    slug: str
+    url: str
+    body: RichText
+    source_path: str
+
+
+@dataclass(frozen=True)
+class Term:
+    taxonomy: str
+    name: str
+    slug: str
+    url: str
+    posts: tuple[PublicPost, ...]
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    name: str
+    title: str
+    url: str
+    terms: tuple[Term, ...]
+
+    @property
+    def summary(self) -> TaxonomySummary:
+        return TaxonomySummary(
+            name=self.name,
+            title=self.title,
+            url=self.url,
+            terms=tuple(TermSummary(t.name, t.slug, t.url, len(t.posts)) for t in self.terms),
+        )
+
+
+@dataclass(frozen=True)
+class TermSummary:
+    """A term without its posts: enough for lists of terms with counts."""
+
+    name: str
+    slug: str
+    url: str
+    count: int
+
+
+@dataclass(frozen=True)
+class TaxonomySummary:
+    """A taxonomy without its posts, for pages that only list its terms; such
+    pages then need re-rendering only when a term or a count changes."""
+
+    name: str
+    title: str
+    url: str
+    terms: tuple[TermSummary, ...]
+
+
+THANKS_URL = "/thanks/"
+
+
+@dataclass(frozen=True)
+class FormSettings:
+    """Where the theme's quote and contact forms send their answers.
+
+    `kind` is 'netlify' (Netlify Forms: the form posts to the thank-you page
+    and Netlify records it), 'action' (a plain POST to `action`, another
+    host's form service) or 'none' (no forms, no thank-you page).
+    """
+
+    kind: str = "netlify"
+    action: str | None = THANKS_URL
+    thanks_url: str | None = THANKS_URL
+
+    @property
+    def enabled(self) -> bool:
+        return self.kind != "none"
+
+    @property
+    def netlify(self) -> bool:
+        return self.kind == "netlify"
+
+
+def form_settings(setting: str) -> FormSettings:
+    """The public form settings for site.yaml's `forms` value."""
+    if setting == "none":
+        return FormSettings("none", None, None)
+    if setting == "netlify":
+        return FormSettings("netlify", THANKS_URL, THANKS_URL)
+    return FormSettings("action", setting, THANKS_URL)
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    title: str
+    url: str
+    section: str
+
+
+@dataclass(frozen=True)
+class PublicSite(Published):
+    """The site: site.yaml's public keys, and everything published."""
+
+    build_date: date
+    business: PublicBusiness
+    products: tuple[PublicProduct, ...]
+    capabilities: tuple[PublicCapability, ...]
+    partners: tuple[PublicPartner, ...]
+    posts: tuple[PublicPost, ...]
+    pages: tuple[PublicPage, ...]
+    tags: Taxonomy
+    categories: Taxonomy
+    tag_index: TaxonomySummary
+    category_index: TaxonomySummary
+    has_posts: bool
+    menu: tuple[MenuItem, ...] = field(default=())
+    forms: FormSettings = field(default=FormSettings())
+
+    @property
+    def featured_products(self) -> tuple[PublicProduct, ...]:
+        featured = tuple(p for p in self.products if p.featured)
+        return featured or self.products[:3]
+
+    @property
+    def latest_posts(self) -> tuple[PublicPost, ...]:
+        return self.posts[:3]

@@ -1,0 +1,159 @@
+"""The published posts and their terms: which posts are shown, in what
+order, under which term names.
+
+`_visibility`, `_term_names` and `newest_first_key` are the only places
+that decide visibility, term names and order; the preview's memo
+(memo.py) keys its shortcuts on these very functions.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections import Counter
+from datetime import datetime
+from itertools import chain
+from typing import Callable, Iterable, TYPE_CHECKING
+
+from ..content.markup import body_facts
+from ..content.model import Post, Site
+from ..content.slugs import term_slug
+from .objects import PublicPost, RichText, Taxonomy, Term, TermLink
+from .published import publish
+
+if TYPE_CHECKING:
+    from .memo import PublicMemo
+
+WORDS_PER_MINUTE = 220
+
+
+def visibility(post: Post, now: datetime, include_drafts: bool, include_future: bool) -> tuple[bool, bool]:
+    """(shown, future): whether the build shows `post`, and whether it is
+    dated after `now`."""
+    future = post.date > now
+    return not ((post.draft and not include_drafts) or (future and not include_future)), future
+
+
+def term_names(post: Post) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The names a post gives its terms (they decide the terms' displayed names)."""
+    return post.tags, post.categories
+
+
+def _visible_posts(
+    site: Site, now: datetime, include_drafts: bool, include_future: bool
+) -> list[tuple[Post, bool]]:
+    visible = []
+    for post in site.posts:
+        shown, future = visibility(post, now, include_drafts, include_future)
+        if shown:
+            visible.append((post, future))
+    return visible
+
+
+def _canonical_names(names: Iterable[str]) -> dict[str, str]:
+    """Term slug -> its displayed name: the spelling used most often (ties:
+    the first in sorted order), so output does not depend on file order.
+    `C++` and `c++` are one term."""
+    best: dict[str, tuple[int, str]] = {}
+    for name, count in Counter(names).items():
+        slug = term_slug(name)
+        current = best.get(slug)
+        if current is None or (-count, name) < (-current[0], current[1]):
+            best[slug] = (count, name)
+    return {slug: name for slug, (_, name) in best.items()}
+
+
+def _term_links(taxonomy: str, names: tuple[str, ...], canonical: dict[str, str]) -> tuple[TermLink, ...]:
+    return _term_links_for(taxonomy, names, tuple(canonical[term_slug(n)] for n in names))
+
+
+@functools.lru_cache(maxsize=65536)
+def _term_links_for(taxonomy: str, names: tuple[str, ...], shown: tuple[str, ...]) -> tuple[TermLink, ...]:
+    canonical = {term_slug(n): s for n, s in zip(names, shown)}
+    links: dict[str, TermLink] = {}
+    for name in names:
+        slug = term_slug(name)
+        if slug not in links:
+            links[slug] = TermLink(taxonomy, canonical[slug], slug, f"/{taxonomy}/{slug}/")
+    return tuple(links.values())
+
+
+def public_posts(
+    site: Site,
+    now: datetime,
+    include_drafts: bool,
+    include_future: bool,
+    memo: PublicMemo | None,
+) -> tuple[PublicPost, ...]:
+    if memo is not None:
+        kept = memo.posts_in_place(site.posts, now, (include_drafts, include_future))
+        if kept is not None:
+            return kept
+    visible = _visible_posts(site, now, include_drafts, include_future)
+    tag_names = _canonical_names(chain.from_iterable([term_names(post)[0] for post, _ in visible]))
+    category_names = _canonical_names(chain.from_iterable([term_names(post)[1] for post, _ in visible]))
+    if memo is not None:
+        tag_names = memo.names("tags", tag_names)
+        category_names = memo.names("categories", category_names)
+    make = functools.partial(_public_post, names=(tag_names, category_names))
+    posts = [make(post, future) for post, future in visible] if memo is None else memo.posts(visible, make)
+    posts.sort(key=newest_first_key, reverse=True)
+    found = tuple(posts)
+    if memo is not None:
+        memo.note_posts(site.posts, now, (include_drafts, include_future), found, make)
+    return found
+
+
+def _public_post(post: Post, future: bool, names: tuple[dict[str, str], dict[str, str]]) -> PublicPost:
+    """`post` as published; `names` are the displayed names of tags and of
+    categories by slug (see `_canonical_names`)."""
+    words, first_paragraph = body_facts(post.body, paragraph=not post.summary)
+    return publish(
+        PublicPost,
+        post,
+        slug=post.slug,
+        url=f"/blog/{post.slug}/",
+        summary=post.summary or first_paragraph,
+        future=future,
+        body=RichText(post.body),
+        tags=_term_links("tags", post.tags, names[0]),
+        categories=_term_links("categories", post.categories, names[1]),
+        reading_minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)),
+        source_path=post.source.path,
+    )
+
+
+def newest_first_key(post: PublicPost) -> tuple[datetime, str]:
+    return (post.date, post.slug)
+
+
+def tags_of(post: PublicPost) -> tuple[TermLink, ...]:
+    return post.tags
+
+
+def categories_of(post: PublicPost) -> tuple[TermLink, ...]:
+    return post.categories
+
+
+def taxonomy(
+    name: str,
+    title: str,
+    posts: tuple[PublicPost, ...],
+    links_of: Callable[[PublicPost], tuple[TermLink, ...]],
+) -> Taxonomy:
+    """The terms of one taxonomy, each with its posts (newest first)."""
+    members: dict[str, list[PublicPost]] = {}
+    shown: dict[str, str] = {}
+    for post in posts:
+        for link in links_of(post):
+            found = members.get(link.slug)
+            if found is None:
+                found = members[link.slug] = []
+                shown[link.slug] = link.name
+            found.append(post)
+    terms = [
+        Term(taxonomy=name, name=shown[slug], slug=slug, url=f"/{name}/{slug}/", posts=tuple(found))
+        for slug, found in members.items()
+    ]
+    terms.sort(key=lambda t: (t.name.casefold(), t.slug))
+    return Taxonomy(name=name, title=title, url=f"/{name}/", terms=tuple(terms))
