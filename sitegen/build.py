@@ -429,18 +429,11 @@ def build_site(
     written = time.perf_counter()
     if keep is not None:
         keep.append((session, rendered))
+    stages = rendered.timings
+    timings = {"unchanged check": checked - started, **stages, "write": written - checked - sum(stages.values())}
     return BuildResult(
-        output=output,
-        pages=len(rendered.files) + len(rendered.kept),
-        static_files=len(copies),
-        warnings=rendered.warnings,
-        seconds=written - started,
-        timings={
-            "unchanged check": checked - started,
-            **rendered.timings,
-            "write": written - checked - sum(rendered.timings.values()),
-        },
-        unchanged=len(session.unchanged),
+        output, len(rendered.files) + len(rendered.kept), len(copies), rendered.warnings,
+        written - started, timings, len(session.unchanged),
     )
 
 

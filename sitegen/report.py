@@ -75,15 +75,8 @@ from typing import Any, Iterable, Sequence
 
 from .errors import Problem, Problems
 from .content.load import load_site
-from .content.model import (
-    Capability,
-    Network,
-    Partner,
-    Product,
-    Site,
-    build_model,
-    derive_network,
-)
+from .content.model import Capability, Partner, Product, Site, build_model
+from .content.network import Network, derive_network
 
 MAX_DAYS = 36500  # --days: a hundred years is plenty
 NOTICE = "for your eyes only: includes white-label partners; never publish this report"

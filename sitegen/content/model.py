@@ -13,16 +13,16 @@ nothing here decides what is public (that is the public view's job).
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol, TypeVar
+from typing import Any, Callable, Protocol, TypeVar
 
 from ..deploy import BaseUrlChoice
 from ..errors import Problem, Problems
 from .fields import Fields, url_problem
 from .load import Record, Records
+from .network import Network, check_network, derive_network
 from .schema import (
     CURRENCY,
     DAY,
@@ -248,17 +248,6 @@ class Page:
 
 
 @dataclass(frozen=True)
-class Network:
-    """The alliance as it stands on `on`: who is active, what is offered."""
-
-    on: date
-    active_partners: tuple[Partner, ...]
-    providers: Mapping[str, tuple[Partner, ...]]
-    offered: frozenset[str]
-    deliverable: frozenset[str]
-
-
-@dataclass(frozen=True)
 class Site:
     root: Path
     config: SiteConfig
@@ -406,116 +395,6 @@ def _unique_slugs(kind: str, items: tuple[T, ...], problems: Problems) -> tuple[
                 "rename one of the files",
             )
     return tuple(first.values())
-
-
-# --------------------------------------------------------------------------
-# The network
-
-
-def derive_network(
-    partners: tuple[Partner, ...],
-    capabilities: tuple[Capability, ...],
-    products: tuple[Product, ...],
-    on: date,
-) -> Network:
-    active = tuple(p for p in partners if p.is_active(on))
-    providers: dict[str, tuple[Partner, ...]] = {}
-    for capability in capabilities:
-        providers[capability.slug] = tuple(
-            p for p in active if capability.slug in p.provides
-        )
-    offered = frozenset(
-        c.slug for c in capabilities if c.in_house or providers[c.slug]
-    )
-    deliverable = frozenset(
-        p.slug for p in products if all(r in offered for r in p.requires)
-    )
-    return Network(
-        on=on,
-        active_partners=active,
-        providers=providers,
-        offered=offered,
-        deliverable=deliverable,
-    )
-
-
-def _describe_inactive(partner: Partner, on: date) -> str:
-    if partner.since is not None and on < partner.since:
-        return f"'{partner.name}' ({partner.source.path}) starts on {partner.since}"
-    return f"'{partner.name}' ({partner.source.path}) ended on {partner.until}"
-
-
-def check_network(
-    site_partners: tuple[Partner, ...],
-    capabilities: tuple[Capability, ...],
-    products: tuple[Product, ...],
-    network: Network,
-    partner_refs: dict[str, list[tuple[str, int]]],
-    product_refs: dict[str, list[tuple[str, int]]],
-    problems: Problems,
-    broken: frozenset[str] | set[str] = frozenset(),
-) -> None:
-    """Cross-references and coverage. References to capabilities whose own
-    file has an error (`broken`) are not reported again."""
-    known = {c.slug: c for c in capabilities}
-    for partner in site_partners:
-        for raw, line in partner_refs.get(partner.slug, []):
-            slug = slugify(raw)
-            if slug not in known and slug not in broken:
-                problems.error(
-                    partner.source.path,
-                    line,
-                    f"partner '{partner.name}' provides unknown capability '{raw}'"
-                    + _did_you_mean(slug, known),
-                )
-    for product in products:
-        for raw, line in product_refs.get(product.slug, []):
-            slug = slugify(raw)
-            if slug in broken:
-                continue
-            if slug not in known:
-                problems.error(
-                    product.source.path,
-                    line,
-                    f"product '{product.title}' requires unknown capability '{raw}'"
-                    + _did_you_mean(slug, known),
-                )
-            elif slug not in network.offered:
-                inactive = [
-                    p
-                    for p in site_partners
-                    if slug in p.provides and not p.is_active(network.on)
-                ]
-                if inactive:
-                    why = "; alliance with " + ", ".join(
-                        _describe_inactive(p, network.on) for p in inactive
-                    )
-                else:
-                    why = "; no partner provides it and it is not in_house"
-                problems.error(
-                    product.source.path,
-                    line,
-                    f"product '{product.title}' requires capability "
-                    f"'{known[slug].title}' ({slug}) that nobody active provides "
-                    f"on {network.on}{why}",
-                )
-    for capability in capabilities:
-        if capability.slug not in network.offered:
-            problems.warning(
-                capability.source.path,
-                capability.source.line,
-                f"capability '{capability.title}' is not published: it is not "
-                "in_house and no active partner provides it",
-            )
-
-
-def _did_you_mean(slug: str, known: Mapping[str, Any]) -> str:
-    hint = difflib.get_close_matches(slug, list(known), n=1)
-    if hint:
-        return f" (did you mean '{hint[0]}'?)"
-    if known:
-        return f" (known: {', '.join(sorted(known))})"
-    return " (there are no files in content/capabilities/)"
 
 
 class ModelMemo:

@@ -258,39 +258,11 @@ class Recorder:
         if self._inputs is None:
             return
         kept = kept or {}
-        verified = verified or {}
         try:
-            fence = time.time_ns()
             wanted = {*pages, *kept, *copies, marker[0]}
-            if len(verified) * 2 > len(wanted):
-                listing = _listing_of(output, wanted, verified)
-                if listing is None:
-                    return
-            else:
-                listing = _scan_output(output)
-                if set(listing.files) != wanted:
-                    return
-            for label, signature in listing.files.items():
-                if not _is_racy(signature, self._build_fence):
-                    continue  # untouched since before the build: write.py compared it
-                if label in verified and label in kept:
-                    # Its content was compared after the fence (it was racy
-                    # for the last record too, which kept its hash).
-                    if _is_racy(signature, fence):
-                        listing.hashes[label] = kept[label]
-                    continue
-                if label in pages:
-                    expected = _bytes_hash(pages[label])
-                elif label in kept:
-                    expected = kept[label]
-                elif label in copies:
-                    expected = _file_hash(str(copies[label]))
-                else:
-                    expected = _bytes_hash(marker[1])
-                if _file_hash(os.path.join(output, label)) != expected:
-                    return  # changed behind sitegen's back while it was writing
-                if _is_racy(signature, fence):
-                    listing.hashes[label] = expected
+            listing = self._written(output, wanted, pages, kept, copies, marker, verified or {})
+            if listing is None:
+                return
             record: JsonObject = {
                 "format": _FORMAT,
                 "fingerprint": _fingerprint(),
@@ -310,6 +282,51 @@ class Recorder:
             (self.folder / SET_ASIDE_NAME).unlink(missing_ok=True)
         except OSError:
             return
+
+    def _written(
+        self,
+        output: Path,
+        wanted: set[str],
+        pages: Mapping[str, bytes],
+        kept: Mapping[str, str],
+        copies: Mapping[str, Path],
+        marker: tuple[str, bytes],
+        verified: Mapping[str, Signature],
+    ) -> Listing | None:
+        """The output folder's listing, once every file touched during the
+        build was read back and found to hold what the build meant to write;
+        None when it does not (changed behind sitegen's back meanwhile)."""
+        fence = time.time_ns()
+        if len(verified) * 2 > len(wanted):
+            listing = _listing_of(output, wanted, verified)
+            if listing is None:
+                return None
+        else:
+            listing = _scan_output(output)
+            if set(listing.files) != wanted:
+                return None
+        for label, signature in listing.files.items():
+            if not _is_racy(signature, self._build_fence):
+                continue  # untouched since before the build: write.py compared it
+            if label in verified and label in kept:
+                # Its content was compared after the fence (it was racy
+                # for the last record too, which kept its hash).
+                if _is_racy(signature, fence):
+                    listing.hashes[label] = kept[label]
+                continue
+            if label in pages:
+                expected = _bytes_hash(pages[label])
+            elif label in kept:
+                expected = kept[label]
+            elif label in copies:
+                expected = _file_hash(str(copies[label]))
+            else:
+                expected = _bytes_hash(marker[1])
+            if _file_hash(os.path.join(output, label)) != expected:
+                return None
+            if _is_racy(signature, fence):
+                listing.hashes[label] = expected
+        return listing
 
 
 def _listing_of(output: Path, wanted: set[str], verified: Mapping[str, Signature]) -> Listing | None:

@@ -79,7 +79,7 @@ def render_routes_parallel(
     meanwhile: Callable[[], None] = lambda: None,
     on_page: Callable[[str, bytes], None] | None = None,
 ) -> tuple[dict[str, bytes], dict[str, tuple[str, ...]]]:
-    """Like `render_routes` (without a memo), spread over `jobs` processes.
+    """Render every route, spread over `jobs` processes.
 
     `meanwhile` is called in this process while the workers render (or
     first, without workers): work the caller needs anyway is done on a
@@ -94,19 +94,9 @@ def render_routes_parallel(
     """
     global _WORK
     routes = list(routes)
-    reads: dict[str, tuple[str, ...]] = {}
     if not workers_pay(jobs, len(routes)):
         meanwhile()
-        renderer = Renderer(env, problems, site)
-        files: dict[str, bytes] = {}
-        for route in routes:
-            data, route_reads = _render_one(renderer, route, track)
-            if data is not None:
-                files[route.output] = data
-                reads[route.output] = route_reads
-                if on_page is not None:
-                    on_page(route.output, data)
-        return files, reads
+        return _render_here(routes, Renderer(env, problems, site), track, on_page)
     for name in sorted({r.template for r in routes}):
         try:
             env.get_template(name)  # compile once, before forking
@@ -131,19 +121,34 @@ def render_routes_parallel(
                     progress(len(results), len(routes))
     finally:
         _WORK = None
-    # Workers each report a broken template once; say it once in all.
+    _report_once(found, problems)
+    ordered = [(routes[index].output, results[index]) for index in sorted(results)]
+    return {output: data for output, (data, _) in ordered}, {output: reads for output, (_, reads) in ordered}
+
+
+def _render_here(
+    routes: list[Route], renderer: Renderer, track: bool, on_page: Callable[[str, bytes], None] | None
+) -> tuple[dict[str, bytes], dict[str, tuple[str, ...]]]:
+    files: dict[str, bytes] = {}
+    reads: dict[str, tuple[str, ...]] = {}
+    for route in routes:
+        data, route_reads = _render_one(renderer, route, track)
+        if data is not None:
+            files[route.output] = data
+            reads[route.output] = route_reads
+            if on_page is not None:
+                on_page(route.output, data)
+    return files, reads
+
+
+def _report_once(found: list[Problem], problems: Problems) -> None:
+    """Workers each report a broken template once; say it once in all."""
     seen: set[tuple[str, int, str]] = set()
     for problem in sorted(found):
         key = (problem.path, problem.line, problem.message.split(" (while rendering ")[0].split(" (needed for ")[0])
         if key not in seen:
             seen.add(key)
             problems.add(problem)
-    files = {}
-    for index in sorted(results):
-        data, route_reads = results[index]
-        files[routes[index].output] = data
-        reads[routes[index].output] = route_reads
-    return files, reads
 
 
 # What forked workers apply to routes in `map_in_workers`; inherited, not pickled.

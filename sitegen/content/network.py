@@ -1,0 +1,129 @@
+"""The alliance network on a build date, derived from the model (DESIGN.md
+section 2): who is active, which capabilities are offered, which products
+are deliverable; and the cross-reference checks that name the partner
+whose alliance ended. Reads model objects; never decides what is public."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any, Mapping
+
+from ..errors import Problems
+from .slugs import slugify
+
+if TYPE_CHECKING:
+    from .model import Capability, Partner, Product
+
+
+@dataclass(frozen=True)
+class Network:
+    """The alliance as it stands on `on`: who is active, what is offered."""
+
+    on: date
+    active_partners: tuple[Partner, ...]
+    providers: Mapping[str, tuple[Partner, ...]]
+    offered: frozenset[str]
+    deliverable: frozenset[str]
+
+
+def derive_network(
+    partners: tuple[Partner, ...],
+    capabilities: tuple[Capability, ...],
+    products: tuple[Product, ...],
+    on: date,
+) -> Network:
+    active = tuple(p for p in partners if p.is_active(on))
+    providers = {c.slug: tuple(p for p in active if c.slug in p.provides) for c in capabilities}
+    offered = frozenset(c.slug for c in capabilities if c.in_house or providers[c.slug])
+    deliverable = frozenset(p.slug for p in products if all(r in offered for r in p.requires))
+    return Network(on=on, active_partners=active, providers=providers, offered=offered, deliverable=deliverable)
+
+
+References = dict[str, list[tuple[str, int]]]  # file slug -> (raw reference, line)
+
+
+def check_network(
+    site_partners: tuple[Partner, ...],
+    capabilities: tuple[Capability, ...],
+    products: tuple[Product, ...],
+    network: Network,
+    partner_refs: References,
+    product_refs: References,
+    problems: Problems,
+    broken: frozenset[str] | set[str] = frozenset(),
+) -> None:
+    """Cross-references and coverage. References to capabilities whose own
+    file has an error (`broken`) are not reported again."""
+    known = {c.slug: c for c in capabilities}
+    for partner in site_partners:
+        for raw, line in partner_refs.get(partner.slug, []):
+            slug = slugify(raw)
+            if slug not in known and slug not in broken:
+                problems.error(
+                    partner.source.path,
+                    line,
+                    f"partner '{partner.name}' provides unknown capability '{raw}'" + _did_you_mean(slug, known),
+                )
+    for product in products:
+        for raw, line in product_refs.get(product.slug, []):
+            _check_requirement(product, raw, line, known, site_partners, network, problems, broken)
+    for capability in capabilities:
+        if capability.slug not in network.offered:
+            problems.warning(
+                capability.source.path,
+                capability.source.line,
+                f"capability '{capability.title}' is not published: it is not "
+                "in_house and no active partner provides it",
+            )
+
+
+def _check_requirement(
+    product: Product,
+    raw: str,
+    line: int,
+    known: dict[str, Capability],
+    site_partners: tuple[Partner, ...],
+    network: Network,
+    problems: Problems,
+    broken: frozenset[str] | set[str],
+) -> None:
+    slug = slugify(raw)
+    if slug in broken:
+        return
+    if slug not in known:
+        problems.error(
+            product.source.path,
+            line,
+            f"product '{product.title}' requires unknown capability '{raw}'" + _did_you_mean(slug, known),
+        )
+        return
+    if slug in network.offered:
+        return
+    inactive = [p for p in site_partners if slug in p.provides and not p.is_active(network.on)]
+    if inactive:
+        why = "; alliance with " + ", ".join(_describe_inactive(p, network.on) for p in inactive)
+    else:
+        why = "; no partner provides it and it is not in_house"
+    problems.error(
+        product.source.path,
+        line,
+        f"product '{product.title}' requires capability "
+        f"'{known[slug].title}' ({slug}) that nobody active provides on {network.on}{why}",
+    )
+
+
+def _describe_inactive(partner: Partner, on: date) -> str:
+    if partner.since is not None and on < partner.since:
+        return f"'{partner.name}' ({partner.source.path}) starts on {partner.since}"
+    return f"'{partner.name}' ({partner.source.path}) ended on {partner.until}"
+
+
+def _did_you_mean(slug: str, known: Mapping[str, Any]) -> str:
+    hint = difflib.get_close_matches(slug, list(known), n=1)
+    if hint:
+        return f" (did you mean '{hint[0]}'?)"
+    if known:
+        return f" (known: {', '.join(sorted(known))})"
+    return " (there are no files in content/capabilities/)"
