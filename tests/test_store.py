@@ -160,3 +160,14 @@ def test_word_counts_and_first_paragraphs_are_kept(site):
     build(site.root)
     facts = [json.loads(value) for kind, _, value, _ in rows(site.root) if kind == "facts"]
     assert [len(BODY.split()), "A first paragraph with some words."] in facts
+
+
+def test_a_linked_cache_folder_is_neither_read_nor_written(site, tmp_path):
+    """A `.sitegen-cache` that is a symlink (to another site's cache, say)
+    is not used: nothing is read or written through it."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (site.root / ".sitegen-cache").symlink_to(elsewhere, target_is_directory=True)
+    build(site.root)
+    assert list(elsewhere.iterdir()) == []
+    assert {k: v for k, v in site.output_bytes().items() if k in cold(site.root)} == cold(site.root)

@@ -354,6 +354,8 @@ def _listing_of(output: Path, wanted: set[str], verified: Mapping[str, Signature
 
 
 def _save(folder: Path, record: JsonObject) -> None:
+    if folder.is_symlink():
+        return  # the cache is never written through a link
     folder.mkdir(parents=True, exist_ok=True)
     _write_ignore_file(folder)
     temporary = folder / f"{RECORD_NAME}.{os.getpid()}.tmp"
@@ -369,6 +371,8 @@ def read_record(root: Path) -> JsonObject | None:
     written by this very sitegen. A record set aside by a build that did not
     finish is returned marked `set_aside`: never replayed, but its page
     book and output signatures still describe the output folder."""
+    if cache_folder(root).is_symlink():
+        return None  # nothing is read through a link
     for name in (RECORD_NAME, SET_ASIDE_NAME):
         try:
             with open(cache_folder(root) / name, encoding="utf-8") as handle:

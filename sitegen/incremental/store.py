@@ -67,8 +67,8 @@ class Store:
         if self._connection is not None and self._pid == os.getpid():
             return self._connection
         self._connection = None  # a forked child never uses its parent's
-        if not self.path.is_file() or self.path.is_symlink():
-            return None
+        if self.folder.is_symlink() or self.path.is_symlink() or not self.path.is_file():
+            return None  # nothing is read through a link
         try:
             connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5)
             row = connection.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
@@ -132,6 +132,8 @@ class Store:
             return
         self.close()
         try:
+            if self.folder.is_symlink():
+                return  # the cache is never written through a link
             self.folder.mkdir(parents=True, exist_ok=True)
             _write_ignore_file(self.folder)
             if self.path.is_symlink() or (self.path.exists() and not self.path.is_file()):
