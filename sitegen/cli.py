@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn, Sequence, TextIO
+from typing import NoReturn, Sequence, TextIO, TypeAlias
 
 from . import __version__
 from .build import BuildOptions, build_site, check_site
@@ -69,6 +69,10 @@ def _add_visibility(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# The `add_subparsers` result, to which each command below adds its parser.
+_Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sitegen",
@@ -77,7 +81,18 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sitegen {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
+    # In this order: it is the order `sitegen --help` lists them in.
+    _add_build(commands)
+    _add_check(commands)
+    _add_serve(commands)
+    _add_report(commands)
+    _add_clean(commands)
+    _add_init(commands)
+    _add_new(commands)
+    return parser
 
+
+def _add_build(commands: _Commands) -> None:
     build = commands.add_parser(
         "build",
         help="build the site into its output folder",
@@ -103,6 +118,8 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _add_cache_options(build)
 
+
+def _add_check(commands: _Commands) -> None:
     check = commands.add_parser(
         "check",
         help="find every problem in the site without writing anything",
@@ -120,6 +137,8 @@ def make_parser() -> argparse.ArgumentParser:
         "stop rendering); other warnings are not printed",
     )
 
+
+def _add_serve(commands: _Commands) -> None:
     serve = commands.add_parser(
         "serve",
         help="preview the site in your browser, updating as you edit",
@@ -128,7 +147,12 @@ def make_parser() -> argparse.ArgumentParser:
         "browser. The deploy output folder is never touched.",
     )
     _add_source(serve)
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0 picks a free one)")
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="port to listen on (default 8000; 0 picks a free one)",
+    )
     serve.add_argument(
         "--bind",
         metavar="ADDRESS",
@@ -139,11 +163,14 @@ def make_parser() -> argparse.ArgumentParser:
         "--drafts",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="show drafts and future posts, with a badge (default: shown; --no-drafts shows the site as deployed)",
+        help="show drafts and future posts, with a badge "
+        "(default: shown; --no-drafts shows the site as deployed)",
     )
     serve.add_argument("--open", action="store_true", help="open the preview in your web browser")
     _add_base_url(serve)
 
+
+def _add_report(commands: _Commands) -> None:
     report = commands.add_parser(
         "report",
         help="print the network health report (for your eyes only, never published)",
@@ -172,6 +199,9 @@ def make_parser() -> argparse.ArgumentParser:
         default="text",
         help="text for reading (default) or json for scripts",
     )
+
+
+def _add_clean(commands: _Commands) -> None:
     clean = commands.add_parser(
         "clean",
         help="delete the build cache and the output folder",
@@ -179,7 +209,12 @@ def make_parser() -> argparse.ArgumentParser:
         "it holds a .sitegen-output marker). The next build starts from scratch.",
     )
     _add_source(clean)
-    clean.add_argument("--output", metavar="DIR", type=Path, help="the output folder, if not site.yaml's")
+    clean.add_argument(
+        "--output", metavar="DIR", type=Path, help="the output folder, if not site.yaml's"
+    )
+
+
+def _add_init(commands: _Commands) -> None:
     init = commands.add_parser(
         "init",
         help="start a new site: example content, netlify.toml, README",
@@ -203,6 +238,9 @@ def make_parser() -> argparse.ArgumentParser:
         help="also use a folder that is not empty: write only the files that do not exist "
         "yet and list the ones skipped (nothing is overwritten)",
     )
+
+
+def _add_new(commands: _Commands) -> None:
     new = commands.add_parser(
         "new",
         help="add a post, page, product, capability or partner",
@@ -215,11 +253,16 @@ def make_parser() -> argparse.ArgumentParser:
         "never overwritten.",
         epilog="A title starting with '-' goes after '--': sitegen new post -- \"-30% week\"",
     )
-    new.add_argument("kind", metavar="KIND", choices=("post", "page", "product", "capability", "partner"),
-                     help="post, page, product, capability or partner")
-    new.add_argument("title", metavar="TITLE", help="the title (a partner's name); quote it if it has spaces")
+    new.add_argument(
+        "kind",
+        metavar="KIND",
+        choices=("post", "page", "product", "capability", "partner"),
+        help="post, page, product, capability or partner",
+    )
+    new.add_argument(
+        "title", metavar="TITLE", help="the title (a partner's name); quote it if it has spaces"
+    )
     _add_source(new)
-    return parser
 
 
 def _print_problems(problems: Sequence[Problem], stream: TextIO) -> None:

@@ -10,7 +10,7 @@ import re
 from conftest import REPO
 from sitegen.content import model
 from sitegen.content.schema import key_names, keys_of, reference_table
-from sitegen.view import public
+from sitegen.view import objects as public
 from sitegen.view.published import Published, declared
 
 KINDS = {
