@@ -1,8 +1,15 @@
-"""Shared fixtures: write a tiny site from a dict, run sitegen as a user would."""
+"""Shared fixtures: write a tiny site from a dict, run sitegen as a user would
+(in this process by default, as if in a fresh one: see `run_cli`)."""
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import gc
+import importlib
+import io
 import os
+import pkgutil
 import re
 import shutil
 import signal
@@ -10,10 +17,12 @@ import subprocess
 import sys
 import textwrap
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from types import ModuleType
+from typing import Callable, Iterator, Mapping, Sequence
 
 import pytest
 
@@ -56,19 +65,6 @@ MINIMAL_FILES: dict[str, str] = {
 }
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _private_key_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Builds sign their saved state with a key in the user's cache folder
-    ($XDG_CACHE_HOME/sitegen): the suite uses its own, not the machine's."""
-    before = os.environ.get("XDG_CACHE_HOME")
-    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
-    yield
-    if before is None:
-        os.environ.pop("XDG_CACHE_HOME", None)
-    else:
-        os.environ["XDG_CACHE_HOME"] = before
-
-
 def write_files(root: Path, files: dict[str, str | None]) -> None:
     for relative, text in files.items():
         path = root / relative
@@ -91,6 +87,245 @@ class Run:
         return [l for l in self.stderr.splitlines() if l and not l.startswith("sitegen:")]
 
 
+def cli_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment sitegen runs in: this process's, at BUILD_EPOCH,
+    without SITEGEN_DEBUG (internal errors stay one line), then `env`."""
+    environment = {**os.environ, "PYTHONPATH": str(SRC), "SOURCE_DATE_EPOCH": BUILD_EPOCH}
+    environment.pop("SITEGEN_DEBUG", None)
+    environment.update(env or {})
+    return environment
+
+
+def run_cli(args: Sequence[str], *, cwd: Path, environment: Mapping[str, str], subprocess: bool = False) -> Run:
+    """`sitegen ARGS` with exactly `environment`, in `cwd`.
+
+    By default in this process, through `sitegen.cli.main`, as if it were a
+    fresh interpreter (see `_ModuleState`): starting Python again for every
+    call cost two thirds of the suite's time. `subprocess=True` runs the real
+    `python -m sitegen` (`cli.run`, which leaves through os._exit): for what
+    only a new process shows (the entry point, flushing the pipes before
+    os._exit, hash seeds, a server that runs until stopped)."""
+    if subprocess:
+        return _run_process(args, cwd, environment)
+    return _run_in_process(args, cwd, environment)
+
+
+def _run_process(args: Sequence[str], cwd: Path, environment: Mapping[str, str]) -> Run:
+    done = subprocess.run(
+        [sys.executable, "-m", "sitegen", *args],
+        cwd=cwd,
+        env=dict(environment),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+# An in-process run taking longer than this fails its test, as the
+# subprocess's timeout did (instead of hanging the whole suite).
+IN_PROCESS_TIMEOUT = 120
+
+
+class _TimedOut(BaseException):
+    """Raised into a run that took too long; not an Exception, so that
+    sitegen's `except Exception` does not report it as an internal error."""
+
+
+def _run_in_process(args: Sequence[str], cwd: Path, environment: Mapping[str, str]) -> Run:
+    from sitegen import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with _process_state(cwd, environment), _FRESH.fresh(), _time_limit(args):
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    code = cli.main(list(args))
+                except SystemExit as exit:  # argparse: --help, usage errors
+                    code = _exit_status(exit.code, err)
+        except Exception:  # escaped main: the interpreter would print it and exit 1
+            err.write(traceback.format_exc())
+            code = 1
+    stderr = err.getvalue()
+    assert "Traceback" not in stderr, stderr
+    return Run(code, out.getvalue(), stderr)
+
+
+def _exit_status(code: object, err: io.StringIO) -> int:
+    """The exit status of `sys.exit(code)`, as the interpreter makes it."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=err)
+    return 1
+
+
+@contextlib.contextmanager
+def _time_limit(args: Sequence[str]) -> Iterator[None]:
+    def expire(signum: int, frame: object) -> None:
+        raise _TimedOut
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, IN_PROCESS_TIMEOUT)
+    try:
+        yield
+    except _TimedOut:
+        pytest.fail(f"sitegen {' '.join(args)} did not finish in {IN_PROCESS_TIMEOUT} s")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def _process_state(cwd: Path, environment: Mapping[str, str]) -> Iterator[None]:
+    """Run in `cwd` with exactly `environment`; afterwards put back what a
+    run may change for the whole process: the folder, the environment, the
+    cyclic collector (main raises its thresholds), signal handlers, the umask, the recursion limit."""
+    folder = os.getcwd()
+    saved_environment = dict(os.environ)
+    collecting, thresholds = gc.isenabled(), gc.get_threshold()
+    handlers = {number: signal.getsignal(number) for number in _HANDLED_SIGNALS}
+    mask = os.umask(0o022)
+    os.umask(mask)
+    recursion = sys.getrecursionlimit()
+    try:
+        _set_environment(environment)
+        # argparse wraps help to the terminal's width, which a pipe does not have.
+        os.environ.setdefault("COLUMNS", "80")
+        os.chdir(cwd)
+        yield
+    finally:
+        os.chdir(folder)
+        _set_environment(saved_environment)
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+        gc.enable() if collecting else gc.disable()
+        for number, handler in handlers.items():
+            if signal.getsignal(number) != handler:
+                signal.signal(number, handler)
+        os.umask(mask)
+        sys.setrecursionlimit(recursion)
+
+
+def _set_environment(wanted: Mapping[str, str]) -> None:
+    for name in [name for name in os.environ if name not in wanted]:
+        del os.environ[name]
+    for name, value in wanted.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
+
+
+_HANDLED_SIGNALS = [
+    number
+    for number in signal.valid_signals()
+    if number not in (signal.SIGKILL, signal.SIGSTOP) and signal.getsignal(number) is not None
+]
+
+
+class _ModuleState:
+    """What sitegen's modules hold between calls, so that every in-process
+    run starts from it as a fresh `python -m sitegen` would.
+
+    A process keeps caches and memos in module globals: functools caches
+    (slugs, routes, the code digest in the cache fingerprint, Markdown by
+    source), markup.py's HTML and text facts loaded from a site's cache,
+    names rebound through `global`. Left over from an earlier run they
+    would hide what a test checks (a corrupt or foreign cache would be
+    answered from memory). `fresh()` clears the functools caches and puts
+    every module-level dict, list and set, and every name some function
+    rebinds with `global`, back as it was on import; afterwards it puts
+    back what the test process itself had, as a subprocess would leave it.
+    A name a test rebound (monkeypatch) is left to the test."""
+
+    def __init__(self) -> None:
+        import sitegen
+
+        modules: list[ModuleType] = [sitegen]
+        for info in pkgutil.walk_packages(sitegen.__path__, "sitegen."):
+            if info.name.endswith(".__main__"):
+                continue  # importing it runs the command
+            try:
+                modules.append(importlib.import_module(info.name))
+            except Exception:  # a module nothing imports yet: nothing to reset
+                continue
+        self.caches: list[Callable[[], None]] = []
+        self.entries: list[tuple[ModuleType, str, bool]] = []
+        for module in modules:
+            rebound = _rebound_names(module)
+            for name, value in vars(module).items():
+                if name.startswith("__"):
+                    continue
+                self._add_caches(module, value)
+                if name in rebound or isinstance(value, (dict, list, set)):
+                    self.entries.append((module, name, name in rebound))
+        self.on_import = self.capture()
+
+    def _add_caches(self, module: ModuleType, value: object) -> None:
+        inner = vars(value).values() if isinstance(value, type) and value.__module__ == module.__name__ else ()
+        for candidate in (value, *inner):
+            candidate = getattr(candidate, "__func__", candidate)  # staticmethod, classmethod
+            clear = getattr(candidate, "cache_clear", None)
+            if callable(clear) and getattr(candidate, "__module__", None) == module.__name__:
+                self.caches.append(clear)
+
+    def capture(self) -> list[tuple[object, object]]:
+        """(bound object, copy of its contents or None) for every entry."""
+        found = []
+        for module, name, _ in self.entries:
+            value = getattr(module, name, None)
+            found.append((value, _copy(value)))
+        return found
+
+    def restore(self, captured: list[tuple[object, object]]) -> None:
+        for (module, name, rebound), (value, contents) in zip(self.entries, captured):
+            if rebound:
+                setattr(module, name, value)
+            if contents is None or getattr(module, name, None) is not value:
+                continue
+            if value != contents:
+                if isinstance(value, list):
+                    value[:] = contents
+                else:
+                    value.clear()  # type: ignore[attr-defined]
+                    value.update(contents)  # type: ignore[attr-defined]
+        for clear in self.caches:
+            clear()
+
+    @contextlib.contextmanager
+    def fresh(self) -> Iterator[None]:
+        before = self.capture()
+        self.restore(self.on_import)
+        try:
+            yield
+        finally:
+            self.restore(before)
+
+
+def _copy(value: object) -> object:
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, set):
+        return set(value)
+    return None
+
+
+def _rebound_names(module: ModuleType) -> set[str]:
+    """Names the module's functions rebind with a `global` statement."""
+    try:
+        tree = ast.parse(Path(module.__file__ or "").read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    return {name for node in ast.walk(tree) if isinstance(node, ast.Global) for name in node.names}
+
+
+# Taken when the suite starts, before any test has run sitegen's code.
+_FRESH = _ModuleState()
+
+
 class SiteFolder:
     """A site written from a dict of files; `run` calls the real CLI."""
 
@@ -101,27 +336,20 @@ class SiteFolder:
         write_files(self.root, files)
         return self
 
-    def run(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
-        environment = {
-            **os.environ,
-            "PYTHONPATH": str(SRC),
-            "SOURCE_DATE_EPOCH": BUILD_EPOCH,
-        }
-        environment.pop("SITEGEN_DEBUG", None)
-        environment.update(env or {})
-        done = subprocess.run(
-            [sys.executable, "-m", "sitegen", *args],
-            cwd=cwd or self.root,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert "Traceback" not in done.stderr, done.stderr
-        return Run(done.returncode, done.stdout, done.stderr)
+    def run(
+        self,
+        *args: str,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        subprocess: bool = False,
+    ) -> Run:
+        """`sitegen ARGS` in `cwd` (default: the site), at BUILD_EPOCH, with
+        `env` on top of this process's environment. In this process unless
+        `subprocess` (see `run_cli`)."""
+        return run_cli(args, cwd=cwd or self.root, environment=cli_environment(env), subprocess=subprocess)
 
-    def build(self, *args: str) -> Run:
-        return self.run("build", *args)
+    def build(self, *args: str, subprocess: bool = False) -> Run:
+        return self.run("build", *args, subprocess=subprocess)
 
     @property
     def public(self) -> Path:
@@ -168,12 +396,55 @@ def make_site(tmp_path: Path) -> Iterator[Callable[..., SiteFolder]]:
     yield factory
 
 
+class StoppedClock:
+    """Stands in for the `time` module in sitegen's modules: the wall clock
+    (`time_ns`, `time`) stands still at `ns`; everything else is time's own."""
+
+    def __init__(self, ns: int) -> None:
+        self.ns = ns
+
+    def time_ns(self) -> int:
+        return self.ns
+
+    def time(self) -> float:
+        return self.ns / 1e9
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(time, name)
+
+
+@pytest.fixture
+def stop_the_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
+    """`stop_the_clock(ns)`: builds in this process read the wall clock as
+    `ns`, however long they take. Builds take it before looking at files
+    (the fences of snapshot.py); which files are "racily clean"
+    then depends on their times only, never on the machine's speed."""
+
+    def stop(ns: int) -> None:
+        from sitegen import build
+        from sitegen.incremental import snapshot
+
+        for module in (build, snapshot):
+            monkeypatch.setattr(module, "time", StoppedClock(ns))
+
+    return stop
+
+
+def changed_ns(path: Path) -> int:
+    """When a file last changed, as the racy-file rule reads it."""
+    info = path.stat()
+    return max(info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _default_interrupt() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Preview:
     """A running `sitegen serve` for a test site, stopped like Ctrl-C."""
 
     def __init__(self, site: SiteFolder, *args: str) -> None:
-        environment = {**os.environ, "PYTHONPATH": str(SRC), "SOURCE_DATE_EPOCH": BUILD_EPOCH}
-        environment.pop("SITEGEN_DEBUG", None)
+        environment = cli_environment()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "sitegen", "serve", "--port", "0", *args],
             cwd=site.root,
@@ -181,6 +452,9 @@ class Preview:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # Ctrl-C must reach it as in a terminal, even when the suite was
+            # started with SIGINT ignored (a background job of a script).
+            preexec_fn=_default_interrupt,
         )
         self.lines: list[str] = []
         self.url = ""

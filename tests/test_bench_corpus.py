@@ -4,11 +4,11 @@ sitegen corpus builds and checks cleanly."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import Run, run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
@@ -26,13 +26,8 @@ def files_of(root: Path) -> dict[str, bytes]:
     }
 
 
-def run_sitegen(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sitegen", *args],
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-    )
+def run_sitegen(*args: str) -> Run:
+    return run_cli(args, cwd=Path.cwd(), environment={**os.environ, "PYTHONPATH": str(REPO)})
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from test_serve_http import PATIENCE, EventStream
+
 playwright_api = pytest.importorskip("playwright.sync_api")
+
+# Waits end as soon as the page shows what is awaited; this is only how
+# long to give a loaded machine before failing.
+PATIENCE_MS = PATIENCE * 1000
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -66,7 +72,7 @@ def test_editing_a_post_updates_the_open_page(live_site, serve, page):
     )
     page.wait_for_function(
         "document.querySelector('h1') && document.querySelector('h1').textContent.includes('Fresh from the pot')",
-        timeout=15000,
+        timeout=PATIENCE_MS,
     )
     # The page reloaded itself: the marker set before the edit is gone.
     assert page.evaluate("window.__notReloaded") is None
@@ -79,24 +85,27 @@ def test_a_broken_partner_file_shows_an_overlay_until_fixed(live_site, serve, pa
     partner = live_site.root / "content/partners/rosa.yaml"
     partner.write_text("name: Rosa Kitchens\nprovides: [design]\ndisclosure: public\n")
     overlay = page.locator("#sitegen-error-overlay")
-    overlay.wait_for(state="visible", timeout=15000)
+    overlay.wait_for(state="visible", timeout=PATIENCE_MS)
     errors = overlay.locator(".sitegen-error").all_inner_texts()
     assert any(e.startswith("content/partners/rosa.yaml:3: ") for e in errors), errors
     # The last good build is still there underneath.
     assert "Rosa Kitchens" in page.locator("main").inner_text()
 
     partner.write_text("name: Rosa Kitchens\nprovides: [design]\ndisclosure: credited\n")
-    overlay.wait_for(state="detached", timeout=15000)
+    overlay.wait_for(state="detached", timeout=PATIENCE_MS)
     assert "Rosa Kitchens" in page.locator("main").inner_text()
 
 
 def test_a_page_opened_while_broken_shows_the_overlay(live_site, serve, page):
     preview = serve(live_site)
+    stream = EventStream(preview)
+    stream.wait_for("hello")
     (live_site.root / "content/partners/rosa.yaml").write_text("name: [unclosed\n")
-    # Give the watcher a moment, then open a page: it must show the errors too.
-    page.wait_for_timeout(500)
+    # Once the preview has the errors, open a page: it must show them too.
+    stream.wait_for("errors")
+    stream.close()
     page.goto(preview.url)
-    page.locator("#sitegen-error-overlay").wait_for(state="visible", timeout=15000)
+    page.locator("#sitegen-error-overlay").wait_for(state="visible", timeout=PATIENCE_MS)
     assert "content/partners/rosa.yaml:1" in page.locator("#sitegen-error-overlay").inner_text()
 
 
@@ -107,6 +116,6 @@ def test_css_change_applies_without_reloading(live_site, serve, page):
     page.evaluate("window.__notReloaded = true")
     (live_site.root / "content/static/assets/site.css").write_text("body { background: rgb(1, 2, 3) }\n")
     page.wait_for_function(
-        "getComputedStyle(document.body).backgroundColor === 'rgb(1, 2, 3)'", timeout=15000
+        "getComputedStyle(document.body).backgroundColor === 'rgb(1, 2, 3)'", timeout=PATIENCE_MS
     )
     assert page.evaluate("window.__notReloaded") is True

@@ -96,15 +96,17 @@ def test_build_summary_quiet_verbose_and_strict(make_site):
     assert "warning: unknown key 'colour'" in normal.stderr
     assert "1 warning" in normal.stdout and "pages" in normal.stdout and "public/" in normal.stdout
     assert "\r" not in normal.stderr, "no progress line when not on a terminal"
-    verbose = site.build("--verbose", "--no-cache")
+    # From here on the real `python -m sitegen`: what reaches its pipes
+    # before it leaves through os._exit, and its exit statuses.
+    verbose = site.build("--verbose", "--no-cache", subprocess=True)
     for stage in ("load", "model", "routes", "render", "write"):
         assert stage in verbose.stdout
     # Nothing changed since the last cached build: only the check runs.
-    assert "unchanged check" in site.build("--verbose").stdout
-    quiet = site.build("--quiet")
+    assert "unchanged check" in site.build("--verbose", subprocess=True).stdout
+    quiet = site.build("--quiet", subprocess=True)
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
     before = site.output_bytes()
-    strict = site.build("--strict")
+    strict = site.build("--strict", subprocess=True)
     assert strict.returncode == 1
     assert "content/products/widget.md:4: unknown key 'colour'" in strict.stderr
     assert site.output_bytes() == before, "a strict failure leaves the output alone"

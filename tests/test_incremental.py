@@ -238,3 +238,61 @@ def test_kept_pages_are_written_afresh_when_the_output_cannot_be_updated_in_plac
     assert result.unchanged >= len(before) - 2
     assert not page.is_symlink()
     assert site.output_bytes() == before
+
+
+def test_no_change_build_after_an_incremental_one_reports_every_page(make_site):
+    from sitegen.build import build_site
+
+    site = make_site({"content/posts/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\nA.\n"})
+    options = BuildOptions(source=site.root, now=NOW)
+    first = build_site(options)
+    (site.root / "content/posts/a.md").write_text("---\ntitle: A\ndate: 2026-01-01\n---\nA, again.\n")
+    build_site(options)
+    assert build_site(options).pages == first.pages
+
+
+def test_a_failed_build_keeps_the_page_book_but_no_record_to_replay(make_site):
+    """While a build runs its manifest is set aside: a failed build leaves
+    nothing a no-change check would trust, and the next build still keeps
+    every page whose inputs did not change."""
+    from sitegen.build import build_site
+    from sitegen.incremental import snapshot
+
+    site = make_site(tagged_posts(12))
+    options = BuildOptions(source=site.root, now=NOW)
+    first = build_site(options)
+    site.write({"content/posts/broken.md": "---\ntitle: B\ndate: someday\n---\nB.\n"})
+    with pytest.raises(BuildFailed):
+        build_site(options)
+    cache = site.root / ".sitegen-cache"
+    assert not (cache / snapshot.RECORD_NAME).exists() and (cache / snapshot.SET_ASIDE_NAME).exists()
+    site.write({"content/posts/broken.md": None})
+    again = build_site(options)
+    assert again.timings.keys() != {"unchanged check"}, "a full build, not a replay"
+    assert again.unchanged == first.pages
+    assert (cache / snapshot.RECORD_NAME).exists() and not (cache / snapshot.SET_ASIDE_NAME).exists()
+
+
+def test_output_files_changed_by_hand_are_rendered_again(make_site):
+    """Kept pages are checked by the signature the manifest recorded; a file
+    edited, deleted or rewritten by hand is found and made right."""
+    from sitegen.build import build_site
+
+    site = make_site(tagged_posts(12))
+    options = BuildOptions(source=site.root, now=NOW)
+    build_site(options)
+    expected = site.output_bytes()
+    (site.public / "products/widget/index.html").write_bytes(b"edited by hand")
+    (site.public / "blog/p02/index.html").unlink()
+    (site.public / "tags/t1/index.html").write_bytes(expected["tags/t1/index.html"])  # rewritten, same bytes
+    (site.root / "content/posts/p09.md").write_text(
+        "---\ntitle: Post 9\ndate: 2026-01-10\ntags: [t0]\n---\nBody 9, longer.\n"
+    )
+    build_site(options)
+    after = site.output_bytes()
+    assert after["products/widget/index.html"] == expected["products/widget/index.html"]
+    assert after["blog/p02/index.html"] == expected["blog/p02/index.html"]
+    assert "Body 9, longer." in after["blog/p09/index.html"].decode()
+    cold = site.root / "cold"
+    build_site(BuildOptions(source=site.root, now=NOW, cache=False, output=cold))
+    assert after == site.output_bytes(cold)

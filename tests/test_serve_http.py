@@ -12,10 +12,15 @@ import pytest
 
 from sitegen.serve import clean_request_path, host_allowed
 
+# How long to wait for the preview to answer or to send an event. Only
+# reached when it never does: every wait ends as soon as it happens, so a
+# loaded machine is given plenty.
+PATIENCE = 60
+
 
 def request(preview, path: str, host: str | None = None, headers: dict[str, str] | None = None):
     """One raw GET: the path is sent exactly as given, never normalised."""
-    connection = http.client.HTTPConnection("127.0.0.1", preview.port, timeout=10)
+    connection = http.client.HTTPConnection("127.0.0.1", preview.port, timeout=PATIENCE)
     connection.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
     connection.putheader("Host", host or f"localhost:{preview.port}")
     for name, value in (headers or {}).items():
@@ -31,7 +36,7 @@ class EventStream:
     """Reads the preview's Server-Sent Events in the background."""
 
     def __init__(self, preview, epoch: int = 1, origin: str | None = None) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", preview.port), timeout=30)
+        self.sock = socket.create_connection(("127.0.0.1", preview.port), timeout=PATIENCE)
         lines = [
             f"GET /__sitegen__/events?epoch={epoch} HTTP/1.1",
             f"Host: localhost:{preview.port}",
@@ -70,7 +75,7 @@ class EventStream:
                 self.events = events
                 self.condition.notify_all()
 
-    def wait_for(self, name: str, count: int = 1, timeout: float = 20) -> dict:
+    def wait_for(self, name: str, count: int = 1, timeout: float = PATIENCE) -> dict:
         with self.condition:
             self.condition.wait_for(lambda: sum(e[0] == name for e in self.events) >= count, timeout)
             matching = [d for e, d in self.events if e == name]
@@ -170,7 +175,7 @@ def test_requests_for_other_hosts_are_refused(preview_site, serve):
     for host in (f"localhost:{preview.port}", f"127.0.0.1:{preview.port}", f"[::1]:{preview.port}"):
         assert request(preview, "/", host=host)[0] == 200, host
     # No Host header at all (HTTP/1.0 style) is refused too.
-    with socket.create_connection(("127.0.0.1", preview.port), timeout=10) as sock:
+    with socket.create_connection(("127.0.0.1", preview.port), timeout=PATIENCE) as sock:
         sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
         reply = sock.recv(100)
     assert reply.startswith(b"HTTP/1.1 403") or reply.startswith(b"HTTP/1.0 403")
@@ -267,7 +272,7 @@ def test_a_site_broken_from_the_start_shows_its_errors(preview_site, serve):
     assert status == 503
     assert b"content/site.yaml:1" in body
     preview_site.write({"content/site.yaml": "base_url: https://example.com/\n"})
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + PATIENCE
     while request(preview, "/")[0] != 200:
         assert time.monotonic() < deadline
         time.sleep(0.1)
@@ -294,6 +299,7 @@ def test_bind_elsewhere_warns(preview_site, serve):
 
 def test_busy_port_is_reported_without_traceback(preview_site, serve):
     preview = serve(preview_site)
-    result = preview_site.run("serve", "--port", str(preview.port))
+    # A real process: in this one, a serve that did start would never return.
+    result = preview_site.run("serve", "--port", str(preview.port), subprocess=True)
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{preview.port}" in result.stderr
