@@ -16,13 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Protocol, TypeVar
+from typing import Callable, Protocol, TypeVar
 
 from ..deploy import BaseUrlChoice
 from ..errors import Problem, Problems
 from .fields import Fields, url_problem
 from .load import Record, Records
 from .network import Network, check_network, derive_network
+from ..incremental.memo import Memo
 from .schema import (
     CURRENCY,
     DAY,
@@ -399,29 +400,27 @@ def _unique_slugs(kind: str, items: tuple[T, ...], problems: Problems) -> tuple[
 
 class ModelMemo:
     """Posts and pages built from records that did not change, kept by a
-    long-running process. The record cache hands back the same Record object
-    for an unchanged file, so identity says "same input"."""
+    long-running process (incremental/memo.py). The record cache hands back
+    the same Record object for an unchanged file, so identity says "same
+    input"; a record's problems come back with what was built from it."""
 
     def __init__(self) -> None:
-        self._built: dict[int, tuple[Record, Any, list[Problem]]] = {}
-        self._used: dict[int, tuple[Record, Any, list[Problem]]] = {}
+        self._memo = Memo(by_identity=True)
 
     def build(self, record: Record, problems: Problems, make: Callable[[Record, Problems], T | None]) -> T | None:
-        hit = self._built.get(id(record))
-        if hit is not None and hit[0] is record:
-            for problem in hit[2]:
-                problems.add(problem)
-            self._used[id(record)] = hit
-            return hit[1]  # type: ignore[no-any-return]
-        local = Problems(problems.root)
-        item = make(record, local)
-        problems.extend(local)
-        self._used[id(record)] = (record, item, local.items)
+        def made() -> tuple[T | None, list[Problem]]:
+            local = Problems(problems.root)
+            return make(record, local), local.items
+
+        # Slot by identity: an entry holds its record, so its id is its own.
+        item, found = self._memo.get(id(record), (record,), made)
+        for problem in found:
+            problems.add(problem)
         return item
 
     def finish(self) -> None:
         """Keep only what this build used, so deleted files are let go."""
-        self._built, self._used = self._used, {}
+        self._memo.finish()
 
 
 def _direct(record: Record, problems: Problems, make: Callable[[Record, Problems], T | None]) -> T | None:

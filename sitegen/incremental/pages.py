@@ -75,8 +75,16 @@ class PageBook:
         self._keys: TemplateKeys | None = None
         self._holds: Callable[[str, str], bool] = lambda output, sha: False
         self._changed: dict[object, bool] = {}
+        self._verdicts: dict[object, bool] = {}
+        self._interned: dict[tuple[tuple[str, int], ...], Mapping[str, object]] = {}
         self._prints: dict[str, str] = {}
         self._memo: Memo = {}
+        # The preview's short way (see `suspects`).
+        self._last_routes: list[Route] | None = None
+        self._last_keys: TemplateKeys | None = None
+        self.last_files: dict[str, bytes] = {}
+        self._readers: dict[int, set[str]] = {}
+        self._values: dict[int, Mapping[str, object]] = {}
 
     # -- reading and writing the manifest's part -----------------------------
 
@@ -115,6 +123,7 @@ class PageBook:
         self._site = site
         self._keys = keys
         self._changed = {}
+        self._verdicts = {}
         self._prints = {}
         self._memo = {}
         if holds is not None:
@@ -133,8 +142,24 @@ class PageBook:
             old is not None
             and old.template == self._keys.key(route.template)
             and self._same_context(old, route)
-            and not any(self._part_changed(name, old) for name in old.reads)
+            and self._same_parts(old)
         )
+
+    def _same_parts(self, record: PageRecord) -> bool:
+        """Whether every `site` attribute the page read is as it read it;
+        answered once per build for all pages that read the same values
+        (in memory, records share one `values` mapping per set of values
+        read: see `record`) or the same attributes (from the manifest)."""
+        key: object = id(record.values) if record.values is not None else record.reads
+        found = self._verdicts.get(key)
+        if found is None:
+            found = self._verdicts[key] = not any(self._part_changed(name, record) for name in record.reads)
+        return found
+
+    def compare_parts(self) -> None:
+        """Answer `_part_changed` for every attribute any record read."""
+        for name in {name for record in self.records.values() for name in record.reads}:
+            self._part_changed(name, PageRecord("", (name,), ""))
 
     def holds(self, output: str, sha: str) -> bool:
         """The rule's last point: the recorded bytes are still there."""
@@ -178,6 +203,50 @@ class PageBook:
             found = self._prints[route.output] = fingerprint(dict(route.context), self._memo)
         return found
 
+    # -- the preview's short way --------------------------------------------------
+
+    def suspects(self, routes: list[Route]) -> list[Route] | None:
+        """In memory, when the pages are the last render's list but for
+        routes replaced in place: the routes the rule may answer "changed"
+        for. Every other page is the very route object rendered (or kept)
+        last time, so its context is the same, its template chain's key is
+        (the environment, and with it `TemplateKeys`, is made anew when a
+        template file changes) and only a `site` attribute it read can have
+        changed: the pages that read a set of values that changed are
+        suspects too. None when the whole list must be checked."""
+        last = self._last_routes
+        if not self.in_memory or last is None or self._keys is not self._last_keys or len(last) != len(routes):
+            return None
+        found = [route for route, before in zip(routes, last) if route is not before]
+        if any(route.output not in self.last_files for route in found):
+            return None
+        seen = {id(route) for route in found}
+        by_output = {route.output: route for route in routes} if self._readers else {}
+        site = self._site
+        for values_id, outputs in self._readers.items():
+            values = self._values[values_id]
+            if all(_same_value(getattr(site, name, None), value) for name, value in values.items()):
+                continue
+            for output in outputs:
+                route = by_output.get(output)
+                if route is not None and id(route) not in seen:
+                    seen.add(id(route))
+                    found.append(route)
+        return found
+
+    def remember(self, routes: list[Route], files: dict[str, bytes]) -> None:
+        """After an in-memory render without errors: the pages in order and
+        their bytes, for the next `suspects`."""
+        self._last_routes = routes
+        self._last_keys = self._keys
+        self.last_files = files
+        self._readers = {}
+        self._values = {}
+        for output, record in self.records.items():
+            if record.values is not None:
+                self._readers.setdefault(id(record.values), set()).add(output)
+                self._values[id(record.values)] = record.values
+
     # -- recording --------------------------------------------------------------
 
     def record(self, route: Route, reads: Mapping[str, object] | Sequence[str], data: bytes, context_print: str = "") -> None:
@@ -186,17 +255,33 @@ class PageBook:
         record = PageRecord(self._keys.key(route.template), names, bytes_hash(data), context_print)
         if self.in_memory:
             record.inputs, record.context, record.data = route.inputs, dict(route.context), data
-            record.values = dict(reads) if isinstance(reads, Mapping) else None
+            record.values = self._intern(reads) if isinstance(reads, Mapping) else None
         self.records[route.output] = record
+
+    def _intern(self, reads: Mapping[str, object]) -> Mapping[str, object]:
+        """One mapping for all pages that read the same values (the shared
+        mapping holds the values, so their ids stay theirs)."""
+        key = tuple(sorted((name, id(value)) for name, value in reads.items()))
+        found = self._interned.get(key)
+        if found is None:
+            found = self._interned[key] = dict(reads)
+        return found
 
     def finish(self, outputs: set[str]) -> None:
         """After a build of every page: forget pages that are gone, and (for
         the manifest) fingerprint every `site` attribute a page read."""
         for output in [o for o in self.records if o not in outputs]:
             del self.records[output]
-        if not self.in_memory:
+        if self.in_memory:
+            used = {id(record.values) for record in self.records.values()}
+            self._interned = {k: v for k, v in self._interned.items() if id(v) in used}
+        else:
             names = {name for record in self.records.values() for name in record.reads}
             self.prints = {name: fingerprint(getattr(self._site, name, None), self._memo) for name in names}
+
+
+def _same_value(current: object, recorded: object) -> bool:
+    return current is recorded or current == recorded
 
 
 @dataclass
@@ -241,13 +326,19 @@ def _render_in_memory(
     renderer = Renderer(env, problems, site)
     files: dict[str, bytes] = {}
     unchanged: set[str] = set()
-    for route in routes:
+    suspects = book.suspects(routes)
+    if suspects is not None:  # the short way: the rule is asked only where it may say no
+        files = dict(book.last_files)
+        unchanged = set(files)
+    for route in routes if suspects is None else suspects:
         if book.unchanged(route):
             data = book.records[route.output].data
             assert data is not None
             files[route.output] = data
             unchanged.add(route.output)
             continue
+        unchanged.discard(route.output)
+        files.pop(route.output, None)
         data, reads = render_tracked(renderer, route)
         if data is not None:
             old = book.records.get(route.output)
@@ -257,6 +348,7 @@ def _render_in_memory(
                 unchanged.add(route.output)
     if not problems.has_errors():
         book.finish(set(files))
+        book.remember(routes, files)
     return RenderedPages(files, {}, unchanged)
 
 
@@ -278,6 +370,10 @@ def _render_over_processes(
     kept: dict[str, str] = {}
     pending: list[Route] = []
     prints: dict[str, str] = {}
+    # Compare the `site` attributes pages read here, once: the workers
+    # inherit the verdicts and fingerprints (fork), so none of them digests
+    # them again, and neither does `finish`.
+    book.compare_parts()
     checked = map_in_workers(verdict, routes, jobs) if book.records else [(False, "")] * len(routes)
     for route, (same, print_) in zip(routes, checked):
         prints[route.output] = print_

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..view.objects import PublicPost, PublicSite
+from ..incremental.memo import Memo
 from .pages import Route, SitemapEntry
 
 
@@ -21,7 +22,8 @@ class RouteMemo:
 
     def __init__(self) -> None:
         self._site_key: tuple[object, ...] = ()
-        self._plans: dict[str, tuple[tuple[object, ...], Route, tuple[object, ...]]] = {}
+        self._plans = Memo()  # each page's route by URL, from its inputs
+        self._parts = Memo()  # the same, from a few parts (see `note`)
         # (posts, posts per page, each post's route by position): the short
         # way for a blog whose posts stayed in place (see _plan_blog).
         self.blog: tuple[tuple[PublicPost, ...], int, list[Route]] | None = None
@@ -35,7 +37,7 @@ class RouteMemo:
         key = (public.shown, public.business)
         if key != self._site_key:
             self._site_key = key
-            self._plans = {}
+            self._plans, self._parts = Memo(), Memo()
             self.blog = None
             self.sitemap = None
             self.sitemap_of = {}
@@ -43,29 +45,23 @@ class RouteMemo:
     def plan(self, url: str, inputs: tuple[object, ...], make: Callable[[tuple[object, ...]], Route]) -> Route:
         """The last build's route for `url` when its inputs are equal
         (identity first, element by element), else `make(inputs)`."""
-        hit = self._plans.get(url)
-        if hit is None or hit[0] != inputs:
-            hit = self._plans[url] = (inputs, make(inputs), ())
-        return hit[1]
+        return self._plans.get(url, inputs, lambda: make(inputs))
 
     def reuse(self, url: str, parts: tuple[object, ...]) -> Route | None:
-        """The last build's route for `url` if it was noted with these very
+        """The last build's route for `url` if it was noted with equal
         `parts` (see `note`): the short way for the thousands of post and
         term pages of a big blog, skipping even the making of `inputs`."""
-        hit = self._plans.get(url)
-        if hit is None or hit[2] != parts or not parts:
-            return None
-        return hit[1]
+        route: Route | None = self._parts.peek(url, parts) if parts else None
+        if route is not None:
+            self._plans.carry(url)
+        return route
 
-    def note(self, url: str, parts: tuple[object, ...]) -> None:
+    def note(self, url: str, parts: tuple[object, ...], route: Route) -> None:
         """Remember that `url`'s route follows from `parts` alone (given the
         site-wide facts `start` checks)."""
-        inputs, route, _ = self._plans[url]
-        self._plans[url] = (inputs, route, parts)
+        self._parts.put(url, parts, route)
 
-    def finish(self, pages: list[Route]) -> None:
+    def finish(self) -> None:
         """Let go of the plans of pages that are gone (deleted posts)."""
-        if len(self._plans) > len(pages):
-            current = {route.url for route in pages}
-            for url in [u for u in self._plans if u not in current]:
-                del self._plans[url]
+        self._plans.finish()
+        self._parts.finish()

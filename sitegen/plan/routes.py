@@ -201,7 +201,7 @@ def plan_routes(
     _plan_pages(planner, public)
     static = _plan_static(planner, _static_candidates(static_sources), problems, memo)
     if memo is not None:
-        memo.finish(planner.pages)
+        memo.finish()
     return RouteMap(tuple(planner.pages), tuple(static))
 
 
@@ -364,6 +364,7 @@ def _taxonomy_trail(blog_link: Link, title: str, url: str) -> tuple[Link, ...]:
 def _plan_blog(planner: _Planner, public: PublicSite, blog_link: Link) -> None:
     posts = public.posts
     memo = planner.memo
+    pages = planner.pages
     for chunk, pagination in _paginate(posts, public.posts_per_page, "/blog/"):
         url = pagination.page_urls[pagination.number - 1]
         if memo is not None:
@@ -378,8 +379,7 @@ def _plan_blog(planner: _Planner, public: PublicSite, blog_link: Link) -> None:
             title, None, "blog", posts=chunk, pagination=pagination,
         )
         if memo is not None:
-            memo.note(url, parts)
-    pages = planner.pages
+            memo.note(url, parts, pages[-1])
     if memo is None:
         pages.extend(_post_route(planner, public, posts, index) for index in range(len(posts)))
         return
@@ -417,7 +417,7 @@ def _post_route(planner: _Planner, public: PublicSite, posts: tuple[PublicPost, 
         og_type="article", made_from=post, post=post, newer_post=newer, older_post=older,
     )
     if memo is not None:
-        memo.note(post.url, parts)
+        memo.note(post.url, parts, route)
     return route
 
 
@@ -458,7 +458,7 @@ def _plan_taxonomy(
                 posts=chunk, pagination=pagination,
             )
             if memo is not None:
-                memo.note(url, parts)
+                memo.note(url, parts, planner.pages[-1])
 
 
 def _paginate(

@@ -8,11 +8,13 @@ posts.visibility, posts.term_names and posts.newest_first_key.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Callable
 
 from ..content.model import Post
+from ..incremental.memo import Memo
 from .objects import PublicPost, PublicSite, Taxonomy, TermLink
 from .posts import newest_first_key, taxonomy, term_names, visibility
 
@@ -37,7 +39,7 @@ class PublicMemo:
     pages showing them then compare equal at the cost of an identity check."""
 
     def __init__(self) -> None:
-        self._built: dict[tuple[int, bool], tuple[Post, object, PublicPost]] = {}
+        self._built = Memo()  # public posts by (file, future)
         self._generation = object()
         self._site_parts: dict[str, object] = {}
         self._names: dict[str, dict[str, str]] = {}
@@ -61,18 +63,13 @@ class PublicMemo:
     def posts(
         self, visible: list[tuple[Post, bool]], make: Callable[[Post, bool], PublicPost]
     ) -> list[PublicPost]:
-        """The public post made last time from each very model post, while
+        """The public post made last time from each equal model post, while
         the term-name maps (see `names`) stayed the same; else a new one."""
-        built, used, generation = self._built, {}, self._generation
-        found = []
-        for post, future in visible:
-            key = (id(post), future)
-            hit = built.get(key)
-            if hit is None or hit[0] is not post or hit[1] is not generation:
-                hit = (post, generation, make(post, future))
-            used[key] = hit
-            found.append(hit[2])
-        self._built = used
+        found = [
+            self._built.get((post.source.path, future), (post, self._generation), functools.partial(make, post, future))
+            for post, future in visible
+        ]
+        self._built.finish()
         return found
 
     def note_posts(
@@ -95,9 +92,9 @@ class PublicMemo:
     ) -> tuple[PublicPost, ...] | None:
         """The last build's public posts with the replaced ones swapped in,
         when no replaced post changed what decides the list: whether it is
-        shown (`_visibility`), the names of its terms (`_term_names`), its
-        file, and its place in the order (`_newest_first_key` of the public
-        post). These are the very functions `_public_posts` filters, names
+        shown (`visibility`), the names of its terms (`term_names`), its
+        file, and its place in the order (`newest_first_key` of the public
+        post). These are the very functions `public_posts` filters, names
         and sorts with, so a new field that changes any of them is seen
         here too. None when the list must be made again."""
         if self._last_posts is None:
@@ -109,7 +106,7 @@ class PublicMemo:
             return None
         kept = list(public)
         position = dict(self._position)
-        for index, (old, new) in enumerate(zip(old_posts, model_posts)):
+        for old, new in zip(old_posts, model_posts):
             if old is new:
                 continue
             if (
@@ -126,11 +123,9 @@ class PublicMemo:
                 if newest_first_key(made) != newest_first_key(kept[at]):
                     return None
                 kept[at] = made
-        for index, (old, new) in enumerate(zip(old_posts, model_posts)):
+        for old, new in zip(old_posts, model_posts):
             if old is not new and (at := position.get(id(new))) is not None:
-                future = kept[at].future
-                self._built.pop((id(old), future), None)
-                self._built[(id(new), future)] = (new, self._generation, kept[at])
+                self._built.put((new.source.path, kept[at].future), (new, self._generation), kept[at])
         found = tuple(kept)
         self._last_posts = (model_posts, now, flags, found, make)
         self._position = position
