@@ -142,6 +142,7 @@ class BuildSession:
         folder)` says which of that build's output files are still as it
         left them."""
         self.options = options
+        self.watched = watched
         self._remember = remember
         self._records = RecordCache(watched) if remember else None
         self._model_memo = ModelMemo() if remember else None

@@ -111,13 +111,14 @@ class Preview:
             try:
                 rendered = self.session.render()
             except BuildFailed as failed:
-                errors = [p.format() for p in failed.problems.errors]
-                with self.changed:
-                    self.errors = tuple(errors)
-                    self.epoch += 1
-                    self.event = "errors"
-                    self.changed.notify_all()
-                return RebuildReport(False, time.perf_counter() - started, errors=errors)
+                return self._failed([p.format() for p in failed.problems.errors], started)
+            except Exception as exc:  # a bug in sitegen: say so, and start the next build afresh
+                self.session = BuildSession(self.session.options, watched=self.session.watched)
+                return self._failed(
+                    [f"sitegen: internal error while rebuilding: {type(exc).__name__}: {exc} "
+                     "(a bug in sitegen, please report it; the next save builds again from scratch)"],
+                    started,
+                )
             snapshot = Snapshot(
                 files=rendered.files,
                 static={s.output: s.source for s in rendered.routes.static},
@@ -134,6 +135,15 @@ class Preview:
             return RebuildReport(
                 True, time.perf_counter() - started, stats.rendered, stats.reused, event=event
             )
+
+    def _failed(self, errors: list[str], started: float) -> RebuildReport:
+        """Show `errors` over the last good build, which stays served."""
+        with self.changed:
+            self.errors = tuple(errors)
+            self.epoch += 1
+            self.event = "errors"
+            self.changed.notify_all()
+        return RebuildReport(False, time.perf_counter() - started, errors=errors)
 
     def stop(self) -> None:
         with self.changed:
@@ -155,7 +165,10 @@ def clean_request_path(raw: str) -> str | None:
     path = urlsplit(raw).path
     if "\\" in path or "%5c" in path.lower() or "%00" in path:
         return None
-    decoded = unquote(path, errors="strict") if "%" in path else path
+    try:
+        decoded = unquote(path, errors="strict") if "%" in path else path
+    except UnicodeDecodeError:
+        return None  # not UTF-8 once decoded: names nothing the build wrote
     if not decoded.startswith("/") or "\x00" in decoded or "\\" in decoded:
         return None
     parts = decoded[1:].split("/")
@@ -381,6 +394,14 @@ def _read(path: Path) -> bytes | None:
 class PreviewHTTPServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A browser that went away mid-answer is no news; anything else is
+        one line on the terminal, never a traceback."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        print(f"sitegen: a preview request failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
 
 
 def make_server(preview: Preview, bind: str, port: int) -> PreviewHTTPServer:

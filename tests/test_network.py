@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -251,3 +253,32 @@ def test_all_network_errors_are_reported_in_one_run(make_site):
         raise AssertionError("the build should have failed")
     assert len(messages) == 3
     assert messages == sorted(messages)
+
+
+@pytest.mark.parametrize("spelling", [
+    "/images/partners/mill.svg",
+    "/images/partners/../partners/mill.svg",
+    "/images/partners/mill%2Esvg",
+    "https://example.com/images/partners/mill.svg",
+    "/IMAGES/Partners/Mill.SVG",
+    "https://www.production.example/images/partners/mill.svg",
+])
+def test_a_white_label_logo_is_not_copied_however_its_reference_is_spelled(make_site, spelling):
+    site = make_site({
+        "content/static/images/partners/mill.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
+        "content/partners/mill.yaml": f"name: Hidden Mill\ndisclosure: white-label\nprovides: [design]\nlogo: \"{spelling}\"\n",
+    })
+    result = site.build()
+    assert result.returncode == 0, result.stderr
+    assert not (site.public / "images" / "partners" / "mill.svg").exists()
+    assert b"mill" not in b"".join(site.output_bytes().values()).lower()
+
+
+def test_a_logo_file_a_public_object_also_uses_is_still_copied(make_site):
+    site = make_site({
+        "content/static/images/shared.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
+        "content/partners/mill.yaml": "name: Hidden Mill\ndisclosure: white-label\nprovides: [design]\nlogo: /images/../images/shared.svg\n",
+        "content/business.yaml": "name: Test Co\nlogo: https://example.com/images/shared.svg\n",
+    })
+    assert site.build().returncode == 0
+    assert (site.public / "images" / "shared.svg").exists()

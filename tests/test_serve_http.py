@@ -303,3 +303,61 @@ def test_busy_port_is_reported_without_traceback(preview_site, serve):
     result = preview_site.run("serve", "--port", str(preview.port), subprocess=True)
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{preview.port}" in result.stderr
+
+
+def test_a_path_that_is_not_utf8_once_decoded_is_not_found():
+    for raw in ("/%ff", "/%c3%28", "/blog/%80/", "/%ed%a0%80"):
+        assert clean_request_path(raw) is None, raw
+
+
+def test_invalid_utf8_paths_get_a_404_and_no_traceback(make_site, serve):
+    site = make_site()
+    preview = serve(site)
+    assert request(preview, "/%ff")[0] == 404
+    assert request(preview, "/")[0] == 200, "the server keeps answering"
+    code, out, err = preview.stop()
+    assert "Traceback" not in err
+
+
+def test_clients_that_go_away_leave_no_traceback(make_site, serve):
+    """Slow clients that hang up mid-answer are no news: no BrokenPipe
+    tracebacks on the terminal."""
+    site = make_site()
+    preview = serve(site)
+    for _ in range(20):
+        with socket.create_connection(("127.0.0.1", preview.port), timeout=5) as sock:
+            sock.sendall(b"GET /assets/site.css HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    assert request(preview, "/")[0] == 200
+    code, out, err = preview.stop()
+    assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_an_internal_error_in_a_rebuild_shows_and_the_next_save_recovers(make_site):
+    """Whatever a rebuild raises becomes an overlay message over the last
+    good build, and the next save builds again."""
+    from sitegen.build import BuildOptions, BuildSession
+    from sitegen.serve import Preview
+
+    site = make_site()
+    preview = Preview(BuildSession(BuildOptions(source=site.root), watched=True))
+    assert preview.rebuild().ok
+    good = preview.snapshot
+
+    class Broken:
+        options = preview.session.options
+        watched = True
+
+        def forget(self, paths):
+            pass
+
+        def render(self):
+            raise RuntimeError("boom")
+
+    preview.session = Broken()  # type: ignore[assignment]
+    report = preview.rebuild()
+    assert not report.ok and "internal error while rebuilding: RuntimeError: boom" in report.errors[0]
+    assert preview.snapshot is good and preview.event == "errors"
+    assert isinstance(preview.session, BuildSession), "a fresh session for the next save"
+    assert preview.rebuild([site.root / "content" / "site.yaml"]).ok
+    assert preview.errors == ()

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+import posixpath
 from pathlib import Path
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from ..content.model import Capability, Partner, Product, Site
 from .memo import PublicMemo
@@ -189,25 +191,57 @@ def publishable_static_files(site: Site, public: PublicSite) -> tuple[Path, ...]
 
     A white-label or inactive partner's `logo` file would put its identity into
     the output by file name alone, so it is not copied unless something public
-    (the business, a product, a credited partner) uses the same file.
+    (the business, a product, a credited partner) uses the same file. Every
+    reference is normalised first (`static_key`): `/img/../img/x.svg`,
+    `/img/x%2Esvg`, the site's own absolute URL and another letter case all
+    name the same file.
     """
     static_root = site.root / "content" / "static"
-    shown = {public.business.logo}
-    shown.update(p.image for p in public.products)
-    shown.update(p.logo for p in public.partners)
+    base = public.base_url
+    shown = {static_key(ref, base) for ref in (public.business.logo, *(p.image for p in public.products),
+                                              *(p.logo for p in public.partners)) if ref}
     public_slugs = {p.slug for p in public.partners}
+    # A hidden partner's logo on any host names the local file of that path
+    # too (the site may be built for a deploy preview's address while the
+    # logo names the production one): hiding more is the safe side.
     hidden = {
-        _static_target(static_root, p.logo)
+        key
         for p in site.partners
-        if p.slug not in public_slugs and p.logo and p.logo not in shown
-    }
+        if p.slug not in public_slugs and p.logo
+        for key in (static_key(p.logo, base), static_key(p.logo, base, any_host=True))
+    } - shown
     hidden.discard(None)
-    return tuple(f for f in site.static_files if f not in hidden)
+    if not hidden:
+        return tuple(site.static_files)
+    return tuple(
+        f for f in site.static_files if f.relative_to(static_root).as_posix().casefold() not in hidden
+    )
 
 
-def _static_target(static_root: Path, reference: str) -> Path | None:
-    """The content/static/ file a site-relative reference like /img/x.svg names."""
-    if "://" in reference or reference.startswith(("//", "mailto:", "tel:")):
+def static_key(reference: str, base_url: str, any_host: bool = False) -> str | None:
+    """The content/static/ file a reference names, as a case-folded path
+    relative to the static folder; None when it names no file of this site
+    (another host unless `any_host`, mailto:, tel:, a folder)."""
+    try:
+        parts = urlsplit(reference)
+        base = urlsplit(base_url)
+    except ValueError:
         return None
-    path = reference.split("?", 1)[0].split("#", 1)[0].lstrip("/")
-    return static_root / path if path else None
+    if parts.scheme or parts.netloc:
+        if parts.scheme.lower() not in ("", "http", "https") or not parts.hostname or not base.hostname:
+            return None
+        if not any_host and (parts.hostname != base.hostname or _port(parts) != _port(base)):
+            return None
+        path, prefix = parts.path, base.path.rstrip("/")
+        if prefix and path.startswith(prefix + "/"):
+            path = path[len(prefix):]
+        elif prefix and not any_host:
+            return None
+    else:
+        path = parts.path
+    path = posixpath.normpath("/" + unquote(path)).lstrip("/")
+    return path.casefold() if path and path != "." else None
+
+
+def _port(parts: SplitResult) -> int:
+    return parts.port or (443 if parts.scheme.lower() == "https" else 80)
