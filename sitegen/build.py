@@ -25,6 +25,7 @@ from .content.load import RecordCache, load_site
 from .content.model import ModelMemo, Site, build_model
 from .deploy import BaseUrlChoice
 from .errors import BuildFailed, Problem, Problems
+from .files import open_regular
 from .incremental import snapshot
 from .incremental.cache import bytes_hash, cache_folder
 from .incremental.pages import PageBook, render_pages
@@ -275,7 +276,7 @@ class BuildSession:
             if untouched is not None and untouched(output):
                 return True
             try:
-                with open(f"{old}/{output}", "rb") as handle:
+                with open_regular(f"{old}/{output}") as handle:
                     return bytes_hash(handle.read()) == sha
             except OSError:
                 return False

@@ -31,6 +31,7 @@ from urllib.parse import unquote, urlsplit
 
 from .build import BuildOptions, BuildSession
 from .errors import BuildFailed
+from .files import open_regular
 
 PREFIX = "/__sitegen__/"
 EVENTS_PATH = PREFIX + "events"
@@ -386,7 +387,8 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
 
 def _read(path: Path) -> bytes | None:
     try:
-        return path.read_bytes()
+        with open_regular(path) as handle:  # never a FIFO: it would hang the request
+            return handle.read()
     except OSError:
         return None
 

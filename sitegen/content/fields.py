@@ -16,12 +16,15 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from ..errors import Problems
-from .load import LineDict, LineList
+from .load import LineDict, LineList, character_problem
 
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 _SAFE_URL_SCHEMES = {"http", "https", "mailto", "tel"}
+# Whole numbers (a page's menu place, posts per page) longer than this are
+# mistakes; Python refuses to convert numbers of over 4,300 digits at all.
+MAX_DIGITS = 15
 
 
 class Fields:
@@ -66,6 +69,13 @@ class Fields:
 
     def _present(self, key: str, required: bool) -> bool:
         value = self.data.get(key)
+        if isinstance(value, str):
+            problem = character_problem(value)
+            if problem:
+                # NUL, ESC and the like: invalid in the feed's XML, in a path,
+                # and in a terminal showing this value back in a message.
+                self.error(key, f"'{self._name(key)}' contains {problem}; remove it")
+                return False
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
                 if key in self.data:
@@ -116,6 +126,14 @@ class Fields:
             return default
         value = self.data[key]
         if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+            digits = value.strip().lstrip("+-").lstrip("0")
+            if len(digits) > MAX_DIGITS:
+                self.error(
+                    key,
+                    f"'{self._name(key)}' must be a whole number of at most {MAX_DIGITS} digits, "
+                    f"got one of {len(digits):,} digits",
+                )
+                return default
             number = int(value)
             if minimum is not None and number < minimum:
                 self.error(key, f"'{self._name(key)}' must be at least {minimum}, got {number}")
@@ -149,7 +167,13 @@ class Fields:
             return None
         value = self.data[key]
         parsed = parse_moment(value) if isinstance(value, str) else None
-        if parsed is None:
+        if parsed is None and isinstance(value, str) and _zone_out_of_range(value):
+            self.error(
+                key,
+                f"'{self._name(key)}' has a time zone offset out of range, got '{value.strip()}': "
+                "use one from -23:59 to +23:59, such as +02:00",
+            )
+        elif parsed is None:
             self.error(
                 key,
                 f"'{self._name(key)}' must be a date like 2024-05-31 "
@@ -170,7 +194,10 @@ class Fields:
         items: list[tuple[str, int]] = []
         for index, item in enumerate(value):
             line = value.line_of(index)
-            if item is None or (isinstance(item, str) and not item.strip()):
+            problem = character_problem(item) if isinstance(item, str) else None
+            if problem:
+                self.problems.error(self.path, line, f"an item of '{self._name(key)}' contains {problem}; remove it")
+            elif item is None or (isinstance(item, str) and not item.strip()):
                 self.problems.error(self.path, line, f"'{self._name(key)}' has an empty item")
             elif not isinstance(item, str):
                 self.problems.error(
@@ -219,7 +246,10 @@ def url_problem(value: str, absolute: bool = False) -> str | None:
     """Why `value` cannot be used as a link target, or None if it can."""
     if any(c.isspace() for c in value) or any(ord(c) < 32 for c in value):
         return "must be a URL without spaces"
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # "http://[zz/": brackets that hold no IPv6 address
+        return "must be a valid URL (a host in [ ] must be an IPv6 address)"
     if parts.scheme:
         if parts.scheme.lower() not in _SAFE_URL_SCHEMES:
             return "must be an http(s), mailto or tel URL or a path starting with '/'"
@@ -239,6 +269,17 @@ _MOMENT = re.compile(
 )
 
 
+def _zone_out_of_range(text: str) -> bool:
+    """Whether `text` is a date and time whose zone offset is not one,
+    like +24:00 or +99:99."""
+    match = _MOMENT.match(text.strip())
+    zone = match.group(7) if match else None
+    if not zone or zone in ("Z", "z"):
+        return False
+    digits = zone[1:].replace(":", "")
+    return int(digits[:2]) > 23 or int(digits[2:]) > 59
+
+
 def parse_moment(text: str) -> datetime | None:
     """Parse YYYY-MM-DD[ HH:MM[:SS][zone]]; naive times are taken as UTC."""
     match = _MOMENT.match(text.strip())
@@ -249,7 +290,10 @@ def parse_moment(text: str) -> datetime | None:
     if zone and zone not in ("Z", "z"):
         sign = 1 if zone[0] == "+" else -1
         digits = zone[1:].replace(":", "")
-        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+        hours, minutes = int(digits[:2]), int(digits[2:])
+        if hours > 23 or minutes > 59:
+            return None
+        tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
     try:
         return datetime(
             int(year),

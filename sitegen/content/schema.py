@@ -199,7 +199,7 @@ class FormTarget(ValueKind):
         value = f.text(name)
         if value is None or value in FORM_MODES:
             return value or spec.default
-        if urlsplit(value).scheme.lower() in ("http", "https") and url_problem(value, absolute=True) is None:
+        if url_problem(value, absolute=True) is None and urlsplit(value).scheme.lower() in ("http", "https"):
             return value
         f.error(
             name,

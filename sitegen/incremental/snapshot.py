@@ -61,6 +61,7 @@ from typing import Callable, Iterable, Mapping
 
 from .cache import _fingerprint, _write_ignore_file, cache_folder
 from ..errors import Problem, Severity
+from ..files import NotRegularFile, open_regular
 from ..render.theme import BUILTIN_THEME
 
 RECORD_NAME = "manifest.json"
@@ -176,7 +177,11 @@ def _is_racy(signature: Signature, fence_ns: int) -> bool:
 
 
 def _file_hash(path: str) -> str:
-    with open(path, "rb") as handle:
+    try:
+        handle = open_regular(path)  # a FIFO among the inputs must not block
+    except NotRegularFile:
+        return "not a regular file"
+    with handle:
         return hashlib.file_digest(handle, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
 
 

@@ -22,6 +22,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ..files import is_regular, open_regular
+
 MARKER = ".sitegen-output"
 MARKER_TEXT = (
     "This folder is written by sitegen and replaced completely by each build.\n"
@@ -423,7 +425,7 @@ def _write_fresh(
 
 def _read(folder: Path, relative: str) -> bytes | None:
     try:
-        with open(f"{folder}/{relative}", "rb") as handle:
+        with open_regular(f"{folder}/{relative}") as handle:
             return handle.read()
     except OSError:
         return None
@@ -433,7 +435,12 @@ def _same_file(previous: Path, relative: str, source: Path) -> bool:
     """Is the current output's copy of a static file identical to its source?"""
     old = f"{previous}/{relative}"
     try:
-        return os.stat(old).st_size == source.stat().st_size and filecmp.cmp(old, source, shallow=False)
+        return (
+            is_regular(old)
+            and is_regular(source)
+            and os.stat(old).st_size == source.stat().st_size
+            and filecmp.cmp(old, source, shallow=False)
+        )
     except OSError:
         return False
 

@@ -302,7 +302,12 @@ def find_broken(
     checked = 0
     for output, page in pages.items():
         for link in page.links:
-            target = internal_target(link.href, page_urls[output], base)
+            try:
+                target = internal_target(link.href, page_urls[output], base)
+            except ValueError:  # urlsplit: "http://[zz/" has no valid host
+                checked += 1
+                broken.append(Broken(output, link, " (not a valid URL)"))
+                continue
             if target is None:
                 continue
             checked += 1

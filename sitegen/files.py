@@ -1,0 +1,48 @@
+"""Opening input files without ever blocking on them.
+
+A site folder can hold anything a file system can: a FIFO named
+`content/posts/x.md` blocks `open()` until some writer comes (forever, in a
+build), and reading a device such as a link to /dev/zero never ends. So
+every file sitegen reads from a site is looked at with os.stat first and
+opened only when it is a regular file (following symbolic links); the open
+itself is non-blocking and checked again, for a file swapped in between.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import stat
+
+NOT_REGULAR = "not a regular file (a FIFO, device or socket): remove it"
+
+
+class NotRegularFile(OSError):
+    """The path is a FIFO, device, socket or folder, so it was not opened."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(errno.EINVAL, NOT_REGULAR, path)
+
+
+def is_regular(path: str | os.PathLike[str]) -> bool:
+    """Whether `path` (links followed) is a regular file; False if it is missing."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def open_regular(path: str | os.PathLike[str]) -> io.BufferedReader:
+    """`open(path, "rb")` for a regular file; raises NotRegularFile (an
+    OSError) without opening anything else, and OSError as open does."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise NotRegularFile(os.fspath(path))
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise NotRegularFile(os.fspath(path))
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise

@@ -1,0 +1,295 @@
+"""Broken or hostile input: never a crash, a hang or half a site.
+
+Each case plants one bad value or file in the minimal site and builds: the
+user gets one `path:line: message` saying what to do, exit status 1, no
+traceback (conftest checks that), and no output folder (or the previous one
+untouched). Cases: YAML core tags on values they cannot take, single values
+Python itself refuses (a zone of +24:00, a number of 5,000 digits, an
+"http://[zz/" URL, a NUL or ESC in text), alias bombs and deep nesting, and
+FIFOs or devices where a file should be.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+from conftest import Run, SiteFolder
+
+POST = "content/posts/2024-05-01-hello.md"
+PAGE = "content/pages/about.md"
+SITE = "content/site.yaml"
+BUSINESS = "content/business.yaml"
+PARTNER = "content/partners/rosa.yaml"
+
+
+def front(*lines: str, body: str = "Body text.") -> str:
+    return "\n".join(["---", *lines, "---", body]) + "\n"
+
+
+def errors_of(run: Run) -> list[str]:
+    return [line for line in run.error_lines if not re.match(r"^\S+?(:\d+)?: warning: ", line)]
+
+
+def fails_with_one_error(site: SiteFolder, prefix: str, *words: str, run: Run | None = None) -> str:
+    """Build (unless `run` is given): exit 1, exactly one error, starting
+    with `prefix` and containing `words`; no output folder, no staging."""
+    run = run or site.build()
+    assert run.returncode == 1, f"exit {run.returncode}\n{run.stderr}"
+    assert "internal error" not in run.stderr, run.stderr
+    errors = errors_of(run)
+    assert len(errors) == 1, f"expected one error starting {prefix!r}, got:\n{run.stderr}"
+    message = errors[0]
+    assert message.startswith(prefix), f"expected {prefix!r}, got {message!r}"
+    for word in words:
+        assert word in message, f"{word!r} missing from {message!r}"
+    assert not (site.root / "public").exists(), "a failed build wrote output"
+    assert [p.name for p in site.root.iterdir() if "sitegen-staging" in p.name] == []
+    return message
+
+
+def built_once(site: SiteFolder) -> dict[str, bytes]:
+    first = site.build()
+    assert first.returncode == 0, first.stderr
+    return site.output_bytes()
+
+
+# --------------------------------------------------------------------------
+# 1. YAML core tags on the wrong kind of value
+
+BAD_TAGS = {
+    "int-empty": ('!!int ""', ("!!int",)),
+    "int-0x": ("!!int 0x", ("!!int", "'0x'")),
+    "int-5000-digits": ("!!int " + "9" * 5000, ("!!int",)),
+    "float-x": ("!!float x", ("!!float", "'x'")),
+    "bool-maybe": ("!!bool maybe", ("!!bool", "'maybe'")),
+    "timestamp-month-13": ("!!timestamp 2025-13-45", ("!!timestamp", "2025-13-45")),
+    "seq-on-mapping": ("!!seq {a: b}", ("!!seq", "mapping")),
+    "map-on-text": ("!!map a", ("!!map",)),
+    "binary-bad-base64": ('!!binary "a"', ("base64",)),
+    "python-object": ('!!python/object/apply:os.system ["touch ran-python"]', ("python/object/apply",)),
+    "python-name": ("!!python/name:os.system", ("python/name",)),
+}
+
+# (file, its text with {value} on the key's line, that line)
+TAGGED_FILES = {
+    "post": (POST, front("title: {value}", "date: 2024-05-01"), 2),
+    "site": (SITE, "base_url: https://example.com/\ntitle: {value}\n", 2),
+    "business": (BUSINESS, "name: Test Co\ntagline: {value}\n", 2),
+    "partner": (PARTNER, "name: Rosa Textiles\nkind: supplier\nblurb: {value}\n", 3),
+}
+
+
+@pytest.mark.parametrize("where", list(TAGGED_FILES))
+@pytest.mark.parametrize("tag", list(BAD_TAGS))
+def test_core_tag_on_a_value_it_cannot_take_is_an_error_at_its_line(make_site, tag: str, where: str) -> None:
+    """As a user who wrote `!!int ""` (or worse), I get one located error, not an internal error."""
+    value, words = BAD_TAGS[tag]
+    path, text, line = TAGGED_FILES[where]
+    site = make_site({path: text.replace("{value}", value)})
+    message = fails_with_one_error(site, f"{path}:{line}: ", "invalid YAML", *words)
+    assert "remove the tag" in message or "correct" in message, message
+    assert not (site.root / "ran-python").exists(), "a python/ tag was run"
+
+
+@pytest.mark.parametrize("value, kind", [("!!int 5", "int"), ("!!float 1.5", "float"), ("!!timestamp 2024-05-01", "date")])
+def test_tag_that_makes_a_non_text_value_gives_the_usual_must_be_text(make_site, value: str, kind: str) -> None:
+    site = make_site({POST: front(f"title: {value}", "date: 2024-05-01")})
+    fails_with_one_error(site, f"{POST}:2: ", "'title' must be text", kind)
+
+
+# --------------------------------------------------------------------------
+# 2. Single values that Python refuses
+
+
+@pytest.mark.parametrize("zone", ["+24:00", "+99:99", "-24:00", "+05:60"])
+def test_time_zone_out_of_range(make_site, zone: str) -> None:
+    site = make_site({POST: front("title: Hello", f"date: 2024-05-01 10:00 {zone}")})
+    fails_with_one_error(site, f"{POST}:3: ", "'date'", zone, "-23:59 to +23:59")
+
+
+def test_number_of_5000_digits_in_posts_per_page(make_site) -> None:
+    site = make_site({SITE: f"base_url: https://example.com/\nposts_per_page: {'9' * 5000}\n"})
+    message = fails_with_one_error(site, f"{SITE}:2: ", "'posts_per_page'", "at most 15 digits")
+    assert len(message) < 200, "the number is not repeated"
+
+
+def test_number_of_5000_digits_in_menu(make_site) -> None:
+    site = make_site({PAGE: front("title: About", f"menu: -{'1' * 5000}")})
+    fails_with_one_error(site, f"{PAGE}:3: ", "'menu'", "at most 15 digits")
+
+
+@pytest.mark.parametrize(
+    "path, text, line, key",
+    [
+        (SITE, "title: Test Co\nbase_url: http://[zz/\n", 2, "base_url"),
+        (BUSINESS, "name: Test Co\nlogo: http://[zz/\n", 2, "logo"),
+        (PARTNER, "name: Rosa Textiles\nurl: http://[zz/\n", 2, "url"),
+        (SITE, "base_url: https://example.com/\nforms: http://[zz/x\n", 2, "forms"),
+    ],
+    ids=["base_url", "logo", "url", "forms"],
+)
+def test_url_that_urlsplit_refuses(make_site, path: str, text: str, line: int, key: str) -> None:
+    site = make_site({path: text})
+    fails_with_one_error(site, f"{path}:{line}: ", f"'{key}'", "http://[zz/")
+
+
+def test_check_reports_a_body_link_that_urlsplit_refuses(make_site) -> None:
+    site = make_site({POST: front("title: Hello", "date: 2024-05-01", body="See [this](http://[zz/).")})
+    run = site.run("check")
+    assert run.returncode == 1, run.stderr
+    assert errors_of(run) == [f"{POST}:5: broken link to http://[zz/ in /blog/hello/ (not a valid URL)"], run.stderr
+
+
+def test_nul_in_output_dir(make_site) -> None:
+    site = make_site({SITE: 'base_url: https://example.com/\noutput_dir: "pub\\0lic"\n'})
+    fails_with_one_error(site, f"{SITE}:2: ", "'output_dir'", "U+0000", "remove it")
+    assert not any(p.name.startswith("pub") for p in site.root.iterdir())
+
+
+def test_nul_in_theme(make_site) -> None:
+    site = make_site({SITE: 'base_url: https://example.com/\ntheme: "x\\0"\n'})
+    fails_with_one_error(site, f"{SITE}:2: ", "'theme'", "U+0000")
+
+
+@pytest.mark.parametrize(
+    "escape, code",
+    [("\\e", "U+001B"), ("\\0", "U+0000"), ("\\x7f", "U+007F"), ("\\r", "U+000D"), ("\\x0c", "U+000C")],
+    ids=["esc", "nul", "del", "cr", "form-feed"],
+)
+def test_control_character_in_a_title_is_an_error_and_the_feed_stays_valid(make_site, escape: str, code: str) -> None:
+    """As a user who pasted "\\e" into a title, the build stops at that line
+    instead of publishing a feed.xml that no reader can parse."""
+    site = make_site()
+    before = built_once(site)
+    site.write({POST: front(f'title: "Hello{escape} world"', "date: 2024-05-01")})
+    run = site.build()
+    assert run.returncode == 1, run.stderr
+    assert errors_of(run) == [f"{POST}:2: 'title' contains the control character {code}; remove it"], run.stderr
+    assert site.output_bytes() == before
+
+
+def test_control_character_in_a_list_item_and_in_a_key(make_site) -> None:
+    site = make_site({POST: front("title: Hello", "date: 2024-05-01", 'tags: [soup, "a\\x01b"]', '"ti\\etle2": x')})
+    run = site.build()
+    assert run.returncode == 1, run.stderr
+    assert sorted(errors_of(run)) == [
+        f"{POST}:4: an item of 'tags' contains the control character U+0001; remove it",
+        f"{POST}:5: the key 'ti\\x1btle2' contains the control character U+001B; remove it",
+    ], run.stderr
+    assert "\x1b" not in run.stderr
+
+
+def test_control_character_in_a_markdown_body(make_site) -> None:
+    site = make_site({POST: front("title: Hello", "date: 2024-05-01", body="First line.\n\nNUL \x00 and ESC \x1b[31m here.")})
+    fails_with_one_error(site, f"{POST}:7: ", "the text contains the control character U+0000", "remove it")
+
+
+def test_tab_and_newline_in_text_are_fine(make_site) -> None:
+    site = make_site({POST: front('title: "Hello\\tworld"', 'summary: "two\\nlines"', "date: 2024-05-01")})
+    run = site.build()
+    assert run.returncode == 0, run.stderr
+
+
+# --------------------------------------------------------------------------
+# 3. Alias bombs, deep nesting, size
+
+# The "billion laughs": nine levels of nine aliases, 9**9 values from 324 bytes.
+BOMB = ['a: &a ["x","x","x","x","x","x","x","x","x"]'] + [
+    f"{name}: &{name} [{','.join([f'*{previous}'] * 9)}]" for previous, name in zip("abcdefgh", "bcdefghi")
+]
+
+
+@pytest.mark.parametrize("where", ["post", "site"])
+def test_alias_bomb_stops_at_once(make_site, where: str) -> None:
+    if where == "post":
+        path, files, first = POST, {POST: front("title: Hello", "date: 2024-05-01", *BOMB)}, 4
+    else:
+        path, files, first = SITE, {SITE: "\n".join(["base_url: https://example.com/", *BOMB]) + "\n"}, 2
+    site = make_site(files)
+    started = time.monotonic()
+    run = site.build()  # conftest fails a run that does not finish in 120 s
+    assert time.monotonic() - started < 60, "a generous bound: it takes well under a second"
+    message = fails_with_one_error(site, f"{path}:", "aliases", "100,000", run=run)
+    line = int(message.split(":")[1])
+    assert first <= line < first + len(BOMB), message
+
+
+def test_merge_bomb_stops_at_once(make_site) -> None:
+    levels = ["m0: &m0 {k: v}"] + [
+        f"m{n}: &m{n} {{!!merge '<<': [{','.join([f'*m{n - 1}'] * 9)}]}}" for n in range(1, 10)
+    ]
+    site = make_site({SITE: "\n".join(["base_url: https://example.com/", *levels]) + "\n"})
+    fails_with_one_error(site, f"{SITE}:", "aliases", "100,000")
+
+
+def test_alias_inside_what_it_names(make_site) -> None:
+    site = make_site({POST: front("title: Hello", "date: 2024-05-01", "tags: &t [soup, *t]")})
+    fails_with_one_error(site, f"{POST}:4: ", "alias", "inside")
+
+
+def test_aliases_that_stay_small_still_work(make_site) -> None:
+    site = make_site({POST: front("title: &t Hello", "date: 2024-05-01", "summary: *t", "tags: &x [a, b]", "categories: *x")})
+    run = site.build()
+    assert run.returncode == 0, run.stderr
+    assert (site.public / "tags" / "a" / "index.html").is_file()
+    assert (site.public / "categories" / "b" / "index.html").is_file()
+
+
+@pytest.mark.parametrize("opening, closing", [("[", "]"), ("{a: ", "}")], ids=["lists", "mappings"])
+def test_deep_nesting_is_an_error_not_a_crash(make_site, opening: str, closing: str) -> None:
+    """libyaml's composer recursed once per level in C: 50,000 levels killed the process."""
+    depth = 50_000
+    site = make_site({POST: front("title: Hello", "date: 2024-05-01", "tags: " + opening * depth + "x" + closing * depth)})
+    run = site.build(subprocess=True)  # a crash must fail this test, not the test run
+    fails_with_one_error(site, f"{POST}:4: ", "nested more than 100 levels", run=run)
+
+
+def test_front_matter_over_the_size_limit(make_site) -> None:
+    site = make_site({POST: front("title: Hello", "date: 2024-05-01", "summary: " + "x" * 1_000_001)})
+    fails_with_one_error(site, f"{POST}:1: ", "1,000,000")
+
+
+# --------------------------------------------------------------------------
+# 4. Special files
+
+
+@pytest.mark.parametrize("relative", ["content/posts/x.md", "content/static/pipe", "content/static/img/pipe.png", SITE])
+def test_fifo_is_an_error_never_opened(make_site, relative: str) -> None:
+    """As a user with a named pipe in the site, the build says so instead of waiting forever."""
+    site = make_site()
+    before = built_once(site)
+    path = site.root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+    run = site.build()
+    assert run.returncode == 1, run.stderr
+    assert errors_of(run) == [f"{relative}: not a regular file (a FIFO, device or socket): remove it"], run.stderr
+    assert site.output_bytes() == before
+    assert site.run("check").returncode == 1
+
+
+def test_device_in_static_is_an_error(make_site) -> None:
+    site = make_site()
+    before = built_once(site)
+    (site.root / "content" / "static").mkdir(parents=True, exist_ok=True)
+    os.symlink("/dev/null", site.root / "content" / "static" / "null.txt")
+    run = site.build()
+    assert run.returncode == 1, run.stderr
+    assert errors_of(run) == ["content/static/null.txt: not a regular file (a FIFO, device or socket): remove it"]
+    assert site.output_bytes() == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_unreadable_file_is_an_error_at_its_path(make_site) -> None:
+    site = make_site({POST: front("title: Hello", "date: 2024-05-01")})
+    path = site.root / POST
+    path.chmod(0)
+    try:
+        fails_with_one_error(site, f"{POST}: ", "cannot read file")
+    finally:
+        path.chmod(0o644)
