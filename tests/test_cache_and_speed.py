@@ -44,7 +44,7 @@ def test_a_kept_parse_has_every_value_and_line_of_a_fresh_one():
     from pathlib import Path
 
     from sitegen.errors import Problems
-    from sitegen.content.load import ParseMemo, parse_yaml_mapping
+    from sitegen.content.parse import ParseMemo, parse_yaml_mapping
 
     text = "title: A\ntags:\n  - soup\n  - [nested, list]\ncontact:\n  email: a@b.c\n  phone: ~\nempty:\n"
 

@@ -18,7 +18,8 @@ from conftest import Run, run_cli
 from sitegen.content import model
 from sitegen.content.schema import key_names
 from sitegen.errors import Problems
-from sitegen.content.load import LineDict, load_markdown_file, load_yaml_file
+from sitegen.content.load import load_markdown_file, load_yaml_file
+from sitegen.content.parse import LineDict
 from sitegen.scaffold import KINDS, SECURITY_HEADERS
 
 REPO = Path(__file__).resolve().parent.parent

@@ -3,7 +3,6 @@ view and the unknown-key warnings all follow it."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from ..errors import Problems
-from .load import LineDict, LineList, character_problem
+from .parse import LineDict, LineList, character_problem
 
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}

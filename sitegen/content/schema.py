@@ -28,7 +28,7 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from .fields import Fields, url_problem
-from .load import LineDict, LineList
+from .parse import LineDict, LineList
 from .slugs import slugify
 
 _SCHEMA = "sitegen.schema"

@@ -30,7 +30,7 @@ from typing import Any, Collection, Mapping
 import jinja2
 
 from ..content import markup
-from ..content.load import ParseMemo
+from ..content.parse import ParseMemo
 from .cache import _fingerprint, _write_ignore_file
 
 STORE_NAME = "store.sqlite"
