@@ -25,6 +25,7 @@ from .content.load import RecordCache, load_site
 from .content.model import ModelMemo, Site, build_model
 from .deploy import BaseUrlChoice
 from .errors import BuildFailed, Problem, Problems
+from .files import OUTSIDE, outside, site_places
 from .files import open_regular
 from .incremental import snapshot
 from .incremental.cache import bytes_hash, cache_folder
@@ -316,16 +317,18 @@ def _static_sources(
     for path in publishable_static_files(site, public):
         relative = path.relative_to(content_static).as_posix()
         sources.append((path, relative, problems.display_path(path)))
+    inside = site_places(site.root)
     for folder in static_dirs(site.root, site.config.theme):
+        builtin = folder.is_relative_to(BUILTIN_THEME)
         for path in sorted(folder.rglob("*")):
             relative_path = path.relative_to(folder)
             if not path.is_file() or any(p.startswith(".") for p in relative_path.parts):
                 continue
-            origin = (
-                f"the built-in theme's {relative_path.as_posix()}"
-                if folder.is_relative_to(BUILTIN_THEME)
-                else problems.display_path(path)
-            )
+            target = None if builtin else outside(path, inside)
+            if target is not None:
+                problems.error(problems.display_path(path), 0, OUTSIDE.format(target=target))
+                continue
+            origin = f"the built-in theme's {relative_path.as_posix()}" if builtin else problems.display_path(path)
             sources.append((path, relative_path.as_posix(), origin))
     return sources
 

@@ -6,6 +6,8 @@ build), and reading a device such as a link to /dev/zero never ends. So
 every file sitegen reads from a site is looked at with os.stat first and
 opened only when it is a regular file (following symbolic links); the open
 itself is non-blocking and checked again, for a file swapped in between.
+Links that lead out of the site folder are refused where the site's files
+are listed (`outside`): nothing outside the site is read through a link.
 """
 
 from __future__ import annotations
@@ -46,3 +48,24 @@ def open_regular(path: str | os.PathLike[str]) -> io.BufferedReader:
     except BaseException:
         os.close(descriptor)
         raise
+
+
+OUTSIDE = "a link to {target}, outside the site folder: sitegen never reads through such a link; copy the file into the site instead"
+
+
+def site_places(root: str | os.PathLike[str]) -> tuple[str, ...]:
+    """Where the site's files really are: the site folder, and its content/
+    and themes/ folders wherever a link puts them (a content/ that is a link
+    to another checkout is the site's content)."""
+    return tuple({os.path.realpath(os.path.join(root, name)) for name in ("", "content", "themes")})
+
+
+def outside(path: str | os.PathLike[str], inside: tuple[str, ...]) -> str | None:
+    """Where `path` really is, when a symbolic link (of the file or of a
+    folder on its way) leads out of every folder of `inside` (real paths,
+    see `site_places`); None when it stays inside one."""
+    real = os.path.realpath(path)
+    for place in inside:
+        if real == place or real.startswith(place.rstrip(os.sep) + os.sep):
+            return None
+    return real

@@ -293,3 +293,45 @@ def test_unreadable_file_is_an_error_at_its_path(make_site) -> None:
         fails_with_one_error(site, f"{POST}: ", "cannot read file")
     finally:
         path.chmod(0o644)
+
+
+# --------------------------------------------------------------------------
+# Links out of the site folder
+
+
+@pytest.mark.parametrize("where", [
+    "content/static/passwd.txt",
+    "content/posts/leak.md",
+    "content/site.yaml",
+    "themes/mine/static/leak.txt",
+])
+def test_nothing_outside_the_site_is_read_through_a_link(make_site, tmp_path, where):
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("---\ntitle: SECRET-CANARY\ndate: 2026-01-01\n---\nSECRET-CANARY\n")
+    site = make_site({"content/site.yaml": "base_url: https://example.com/\ntheme: mine\n",
+                      "themes/mine/static/.keep": ""})
+    link = site.root / where
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.unlink(missing_ok=True)
+    link.symlink_to(secret)
+    run = site.build()
+    assert run.returncode == 1
+    assert f"{where}: a link to {secret}, outside the site folder" in run.stderr
+    assert not site.public.exists() or b"SECRET-CANARY" not in b"".join(site.output_bytes().values())
+
+
+def test_a_link_inside_the_site_is_followed(make_site):
+    site = make_site({"content/shared/note.txt": "shared note\n"})
+    link = site.root / "content/static/note.txt"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(site.root / "content/shared/note.txt")
+    assert site.build().returncode == 0
+    assert (site.public / "note.txt").read_text() == "shared note\n"
+
+
+def test_site_yml_beside_site_yaml_is_an_error(make_site):
+    site = make_site({"content/site.yml": "base_url: https://other.example/\n"})
+    run = site.build()
+    assert run.returncode == 1
+    assert "content/site.yml: both site.yaml and site.yml exist: keep one" in run.stderr

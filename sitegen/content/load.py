@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 
 from ..errors import Problem, Problems
-from ..files import NOT_REGULAR, NotRegularFile, open_regular
+from ..files import NOT_REGULAR, OUTSIDE, NotRegularFile, open_regular, outside, site_places
 from .parse import UNPUBLISHABLE, LineDict, ParseMemo, character_problem, parse_yaml_mapping
 
 
@@ -145,7 +145,7 @@ def is_ignored_name(name: str) -> bool:
     return name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".swx", ".tmp"))
 
 
-def _collection(folder: Path, suffixes: tuple[str, ...], problems: Problems) -> list[str]:
+def _collection(folder: Path, suffixes: tuple[str, ...], inside: tuple[str, ...], problems: Problems) -> list[str]:
     if not folder.is_dir():
         return []
     found: list[str] = []
@@ -158,7 +158,8 @@ def _collection(folder: Path, suffixes: tuple[str, ...], problems: Problems) -> 
                 continue
             path = os.path.join(directory, name)
             if os.path.splitext(name)[1].lower() in suffixes:
-                found.append(path)
+                if _inside(path, inside, problems):
+                    found.append(path)
             else:
                 problems.warning(
                     path,
@@ -271,10 +272,13 @@ def load_site(
         )
         return records
 
+    inside = site_places(root)
     for name, kind in (("site", "site"), ("business", "business")):
         found = cache.listing(content / name, functools.partial(_first_existing, content, name), problems)
         if not found:
             problems.error(content / f"{name}.yaml", 0, "file is missing")
+            continue
+        if not _inside(found[0], inside, problems):
             continue
         record = cache.load(found[0], kind, functools.partial(load_yaml_file, memo=parsed), problems)
         if kind == "site":
@@ -290,7 +294,7 @@ def load_site(
         ("pages", "page", (".md", ".markdown"), records.pages),
     ):
         read = functools.partial(load_yaml_file if kind == "partner" else load_markdown_file, memo=parsed)
-        listed = functools.partial(_collection, content / folder, suffixes)
+        listed = functools.partial(_collection, content / folder, suffixes, inside)
         for name in cache.listing(content / folder, listed, problems):
             record = cache.load(name, kind, read, problems)
             if record is not None:
@@ -299,11 +303,21 @@ def load_site(
                 records.unreadable.setdefault(kind, []).append(Path(name))
 
     static = content / "static"
-    records.static_files = [Path(p) for p in cache.listing(static, functools.partial(_static_files, static), problems)]
+    listed_static = functools.partial(_static_files, static, inside)
+    records.static_files = [Path(p) for p in cache.listing(static, listed_static, problems)]
     return records
 
 
-def _static_files(static: Path, problems: Problems) -> list[str]:
+def _inside(path: str, inside: tuple[str, ...], problems: Problems) -> bool:
+    """Whether `path` stays inside the site folder; a link out is an error."""
+    target = outside(path, inside)
+    if target is None:
+        return True
+    problems.error(path, 0, OUTSIDE.format(target=target))
+    return False
+
+
+def _static_files(static: Path, inside: tuple[str, ...], problems: Problems) -> list[str]:
     """The files of content/static/; FIFOs, devices and sockets are errors
     (copying one would block or never end)."""
     found: list[str] = []
@@ -319,7 +333,8 @@ def _static_files(static: Path, problems: Problems) -> list[str]:
                 problems.error(path, 0, f"cannot read file: {exc.strerror or exc}")
                 continue
             if stat.S_ISREG(mode):
-                found.append(path)
+                if _inside(path, inside, problems):
+                    found.append(path)
             elif not stat.S_ISDIR(mode):  # a link to a folder is not followed, as before
                 problems.error(path, 0, NOT_REGULAR)
     found.sort()
@@ -327,8 +342,11 @@ def _static_files(static: Path, problems: Problems) -> list[str]:
 
 
 def _first_existing(folder: Path, stem: str, problems: Problems) -> list[str]:
-    for suffix in (".yaml", ".yml"):
-        candidate = folder / f"{stem}{suffix}"
-        if candidate.exists() and not candidate.is_dir():
-            return [str(candidate)]  # a FIFO too: read_text says what it is
-    return []
+    found = [
+        str(candidate)
+        for candidate in (folder / f"{stem}.yaml", folder / f"{stem}.yml")
+        if candidate.exists() and not candidate.is_dir()  # a FIFO too: read_text says what it is
+    ]
+    if len(found) > 1:
+        problems.error(found[1], 0, f"both {stem}.yaml and {stem}.yml exist: keep one (sitegen reads {stem}.yaml)")
+    return found[:1]
