@@ -8,6 +8,8 @@ here formats tracebacks or knows about the terminal.
 
 from __future__ import annotations
 
+import re
+
 import enum
 import os
 from dataclasses import dataclass, field
@@ -34,9 +36,11 @@ class Problem:
         return self.severity is Severity.ERROR
 
     def format(self) -> str:
+        """One line, always: a newline or other control character in a file
+        name (or anywhere in the message) is written as an escape."""
         prefix = "warning: " if self.severity is Severity.WARNING else ""
         location = f"{self.path}:{self.line}" if self.line > 0 else self.path
-        return f"{location}: {prefix}{self.message}"
+        return _one_line(f"{location}: {prefix}{self.message}")
 
     def __str__(self) -> str:
         return self.format()
@@ -128,3 +132,10 @@ class BuildFailed(Exception):
         super().__init__(
             "\n".join(p.format() for p in problems.errors) or "build failed"
         )
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
+def _one_line(text: str) -> str:
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text) if _CONTROL.search(text) else text

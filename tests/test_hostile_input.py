@@ -335,3 +335,20 @@ def test_site_yml_beside_site_yaml_is_an_error(make_site):
     run = site.build()
     assert run.returncode == 1
     assert "content/site.yml: both site.yaml and site.yml exist: keep one" in run.stderr
+
+
+@pytest.mark.parametrize("where", ["content/posts", "content/static", "content/partners"])
+def test_a_file_where_a_content_folder_belongs_is_an_error(make_site, where):
+    """Before, a file named content/posts made the whole blog silently vanish."""
+    site = make_site({where: "not a folder\n"})
+    run = site.build()
+    assert run.returncode == 1
+    assert f"{where}: {where.rsplit('/', 1)[1]} must be a folder of files, but it is not one" in run.stderr
+
+
+def test_a_newline_in_a_file_name_stays_on_one_line_of_the_message(make_site):
+    site = make_site({"content/posts/bad\nname.md": "---\ntitle: A\ndate: someday\n---\nBody.\n"})
+    run = site.build()
+    assert run.returncode == 1
+    [line] = [l for l in run.stderr.splitlines() if "someday" in l]
+    assert line.startswith("content/posts/bad\\nname.md:3: ")

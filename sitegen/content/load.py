@@ -145,13 +145,29 @@ def is_ignored_name(name: str) -> bool:
     return name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".swx", ".tmp"))
 
 
+def _folder_problem(folder: Path, problems: Problems) -> bool:
+    """Whether `folder` cannot be listed: a file where a folder belongs is an
+    error (its whole kind would be silently missing); no folder is fine."""
+    if folder.is_dir():
+        return False
+    if os.path.lexists(folder):
+        problems.error(folder, 0, f"{folder.name} must be a folder of files, but it is not one: rename or remove it")
+    return True
+
+
+def _walk_error(problems: Problems) -> Callable[[OSError], None]:
+    """os.walk's error handler: a folder that cannot be read is an error at
+    its path, never a kind of content silently missing."""
+    return lambda exc: problems.error(exc.filename or "content", 0, f"cannot read folder: {exc.strerror or exc}")
+
+
 def _collection(folder: Path, suffixes: tuple[str, ...], inside: tuple[str, ...], problems: Problems) -> list[str]:
-    if not folder.is_dir():
+    if _folder_problem(folder, problems):
         return []
     found: list[str] = []
     # os.walk, not Path.rglob: a 5,000-post site is listed on every preview
     # rebuild, and the pathlib version costs tens of milliseconds more.
-    for directory, subdirectories, files in os.walk(folder):
+    for directory, subdirectories, files in os.walk(folder, onerror=_walk_error(problems)):
         subdirectories[:] = [d for d in subdirectories if not is_ignored_name(d)]
         for name in files:
             if is_ignored_name(name):
@@ -320,8 +336,10 @@ def _inside(path: str, inside: tuple[str, ...], problems: Problems) -> bool:
 def _static_files(static: Path, inside: tuple[str, ...], problems: Problems) -> list[str]:
     """The files of content/static/; FIFOs, devices and sockets are errors
     (copying one would block or never end)."""
+    if _folder_problem(static, problems):
+        return []
     found: list[str] = []
-    for directory, subdirectories, files in os.walk(static):
+    for directory, subdirectories, files in os.walk(static, onerror=_walk_error(problems)):
         subdirectories[:] = [d for d in subdirectories if not d.startswith(".")]
         for name in files:
             if name.startswith("."):
