@@ -1,14 +1,15 @@
-"""The no-change shortcut: proof, in milliseconds, that a build would change nothing.
+"""The manifest: proof, in milliseconds, that a build would change nothing,
+and the page book the next incremental build starts from.
 
 A build's output is a pure function of its inputs: the files under
 `content/` and the site's `themes/`, sitegen itself (its version, its code
 and built-in theme, the Markdown, Python and Jinja versions), the options
 that change output (drafts, future, the resolved base URL and output folder)
 and the build moment. After every successful build that wrote its output,
-`Recorder` writes `.sitegen-cache/snapshot.json`: the stat signature of every
+`Recorder` writes `.sitegen-cache/manifest.json`: the stat signature of every
 input file and folder, the moment window in which the public view stays the
-same, the output folder's listing as written, and what the build reported
-(page and file counts, warnings). The next build asks `replay`: when every
+same, the output folder's listing as written, what the build reported (page
+and file counts, warnings) and its page book (incremental/pages.py). The next build asks `replay`: when every
 one of those still holds, it can only write the bytes already there, so it
 prints the same summary and warnings without loading anything.
 
