@@ -139,3 +139,13 @@ _CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 def _one_line(text: str) -> str:
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text) if _CONTROL.search(text) else text
+
+
+class ContentProblem(Exception):
+    """A content file found unusable while rendering (a Markdown body that
+    cannot be converted): the renderer reports it at that file."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message

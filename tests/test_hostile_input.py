@@ -352,3 +352,32 @@ def test_a_newline_in_a_file_name_stays_on_one_line_of_the_message(make_site):
     assert run.returncode == 1
     [line] = [l for l in run.stderr.splitlines() if "someday" in l]
     assert line.startswith("content/posts/bad\\nname.md:3: ")
+
+
+# --------------------------------------------------------------------------
+# Markdown that Python-Markdown cannot convert in time, or at all
+
+
+def test_a_body_too_slow_to_convert_is_an_error_at_its_file(make_site, monkeypatch):
+    from sitegen.content import markup
+
+    monkeypatch.setattr(markup, "CONVERSION_SECONDS", 0.2)
+    site = make_site({"content/posts/brackets.md": "---\ntitle: A\ndate: 2026-01-01\n---\n" + "[" * 3000 + "\n"})
+    run = site.build("--no-cache")
+    assert run.returncode == 1
+    assert "content/posts/brackets.md: its Markdown took more than 0.2 s to convert" in run.stderr
+    assert "template error" not in run.stderr
+
+
+def test_a_body_nested_too_deeply_is_an_error_at_its_file(make_site, monkeypatch):
+    """Before, an 800-level list was blamed on post.html and a 3,000-level
+    one took minutes: now either is an error at the post, in bounded time."""
+    from sitegen.content import markup
+
+    monkeypatch.setattr(markup, "CONVERSION_SECONDS", 1.0)
+    body = "".join("  " * depth + "- item\n" for depth in range(3000))
+    site = make_site({"content/posts/deep.md": "---\ntitle: A\ndate: 2026-01-01\n---\n" + body})
+    run = site.build("--no-cache")
+    assert run.returncode == 1
+    assert "content/posts/deep.md: its " in run.stderr
+    assert "template error" not in run.stderr

@@ -6,10 +6,14 @@ several pages (a post on its page and in the feed) is converted once.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import re
-from typing import Any, Callable
+import signal
+import threading
+import time
+from typing import Any, Callable, Iterator
 
 import markdown
 from markdown.extensions.extra import ExtraExtension
@@ -66,13 +70,60 @@ def source_hash(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()
 
 
+# Python-Markdown takes time that grows fast with some inputs (tens of
+# thousands of '[', lists nested thousands deep): a body may take this long.
+CONVERSION_SECONDS = 20.0
+
+
+class MarkdownTooHard(Exception):
+    """A body Python-Markdown cannot convert in time, or at all."""
+
+
 def convert(source: str) -> str:
-    """The conversion itself: no cache, no memo."""
+    """The conversion itself: no cache, no memo. Raises MarkdownTooHard for a
+    body that takes longer than CONVERSION_SECONDS (measured where a timer
+    can interrupt it: the main thread of a process) or nests too deeply."""
     converter = _markdown()
     try:
-        return converter.convert(source)
+        with _time_limit(CONVERSION_SECONDS):
+            return converter.convert(source)
+    except RecursionError:
+        raise MarkdownTooHard("its lists or quotes are nested too deeply to convert: flatten them") from None
     finally:
         converter.reset()
+
+
+class _Expired(BaseException):
+    """Raised by the timer into a conversion; not an Exception, so nothing
+    on the way catches it."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block after `seconds`, keeping any timer already set
+    (it is put back with the time it has left)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _Expired
+
+    started = time.monotonic()
+    previous = signal.signal(signal.SIGALRM, expire)
+    outer, interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _Expired:
+        raise MarkdownTooHard(
+            f"its Markdown took more than {seconds:g} s to convert (very many '[' or deeply nested "
+            "lists?): simplify it"
+        ) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 0.001), interval)
 
 
 @functools.lru_cache(maxsize=8192)

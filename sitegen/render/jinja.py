@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 import jinja2
 
-from ..errors import Problems
+from ..errors import ContentProblem, Problems
 from ..plan.pages import Route, absolute_url
 
 MONTHS = (
@@ -106,6 +106,9 @@ class Renderer:
                 f"template '{exc.name}' not found",
                 f" (needed for {route.url})",
             )
+            return None
+        except ContentProblem as exc:  # a body the template printed cannot be converted
+            self._report(exc.path, 0, exc.message)
             return None
         except Exception as exc:  # a template raised while running
             path, line = self._template_position(exc)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..content.markup import markdown_to_html
+from ..content.markup import MarkdownTooHard, markdown_to_html
+from ..errors import ContentProblem
 from .published import Published
 
 @dataclass(frozen=True)
@@ -18,13 +19,17 @@ class RichText:
     """Markdown source rendered on demand; Jinja prints it as safe HTML."""
 
     source: str
+    origin: str = ""  # the content file it came from, for messages
 
     def __html__(self) -> str:
-        return markdown_to_html(self.source)
+        return self.html
 
     @property
     def html(self) -> str:
-        return markdown_to_html(self.source)
+        try:
+            return markdown_to_html(self.source)
+        except MarkdownTooHard as exc:
+            raise ContentProblem(self.origin, str(exc)) from None
 
     def __bool__(self) -> bool:
         return bool(self.source.strip())

@@ -115,7 +115,7 @@ def _public_post(post: Post, future: bool, names: tuple[dict[str, str], dict[str
         url=f"/blog/{post.slug}/",
         summary=post.summary or first_paragraph,
         future=future,
-        body=RichText(post.body),
+        body=RichText(post.body, post.source.path),
         tags=_term_links("tags", post.tags, names[0]),
         categories=_term_links("categories", post.categories, names[1]),
         reading_minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)),

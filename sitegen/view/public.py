@@ -139,7 +139,7 @@ def _public_capabilities(
             capability,
             slug=capability.slug,
             url=f"/capabilities/{capability.slug}/",
-            body=RichText(capability.body),
+            body=RichText(capability.body, capability.source.path),
             partners=tuple(partners[p.slug] for p in providers if p.slug in partners),
             products=tuple(Link(p.title, f"/products/{p.slug}/") for p in products if capability.slug in p.requires),
             source_path=capability.source.path,
@@ -153,7 +153,7 @@ def _public_product(product: Product, capabilities: dict[str, PublicCapability])
         product,
         slug=product.slug,
         url=f"/products/{product.slug}/",
-        body=RichText(product.body),
+        body=RichText(product.body, product.source.path),
         price_display=format_price(product.price, product.currency),
         capabilities=tuple(capabilities[s] for s in product.requires),
         source_path=product.source.path,
@@ -162,7 +162,7 @@ def _public_product(product: Product, capabilities: dict[str, PublicCapability])
 
 def _public_pages(site: Site) -> tuple[PublicPage, ...]:
     pages = (
-        publish(PublicPage, p, slug=p.slug, url=f"/{p.slug}/", body=RichText(p.body), source_path=p.source.path)
+        publish(PublicPage, p, slug=p.slug, url=f"/{p.slug}/", body=RichText(p.body, p.source.path), source_path=p.source.path)
         for p in site.pages
     )
     return tuple(sorted(pages, key=lambda p: (_sort_title(p.title), p.slug)))
