@@ -84,7 +84,6 @@ class PageBook:
         self._last_keys: TemplateKeys | None = None
         self.last_files: dict[str, bytes] = {}
         self._readers: dict[int, set[str]] = {}
-        self._values: dict[int, Mapping[str, object]] = {}
 
     # -- reading and writing the manifest's part -----------------------------
 
@@ -157,9 +156,10 @@ class PageBook:
         return found
 
     def compare_parts(self) -> None:
-        """Answer `_part_changed` for every attribute any record read."""
+        """From the manifest: answer `_print_changed` for every attribute any
+        record read (before forking, so the workers inherit the answers)."""
         for name in {name for record in self.records.values() for name in record.reads}:
-            self._part_changed(name, PageRecord("", (name,), ""))
+            self._print_changed(name)
 
     def holds(self, output: str, sha: str) -> bool:
         """The rule's last point: the recorded bytes are still there."""
@@ -183,18 +183,21 @@ class PageBook:
         """Whether `site.name` differs from what the page read; answered once
         per build for each attribute and each value pages saw."""
         if record.values is None:
-            key: object = name
-        else:
-            seen = record.values.get(name, _MISSING)
-            key = (name, id(seen))  # `seen` is held by the record: its id stays its own
+            return self._print_changed(name)
+        seen = record.values.get(name, _MISSING)
+        key = (name, id(seen))  # `seen` is held by the record: its id stays its own
         found = self._changed.get(key)
         if found is None:
             value = getattr(self._site, name, None)
-            if record.values is None:
-                found = self.prints.get(name) != fingerprint(value, self._memo)
-            else:
-                found = seen is not value and seen != value
-            self._changed[key] = found
+            found = self._changed[key] = seen is not value and seen != value
+        return found
+
+    def _print_changed(self, name: str) -> bool:
+        """Whether `site.name` fingerprints differently from the manifest's."""
+        found = self._changed.get(name)
+        if found is None:
+            value = getattr(self._site, name, None)
+            found = self._changed[name] = self.prints.get(name) != fingerprint(value, self._memo)
         return found
 
     def context_print(self, route: Route) -> str:
@@ -222,10 +225,8 @@ class PageBook:
             return None
         seen = {id(route) for route in found}
         by_output = {route.output: route for route in routes} if self._readers else {}
-        site = self._site
-        for values_id, outputs in self._readers.items():
-            values = self._values[values_id]
-            if all(_same_value(getattr(site, name, None), value) for name, value in values.items()):
+        for outputs in self._readers.values():
+            if self._same_parts(self.records[next(iter(outputs))]):
                 continue
             for output in outputs:
                 route = by_output.get(output)
@@ -241,11 +242,9 @@ class PageBook:
         self._last_keys = self._keys
         self.last_files = files
         self._readers = {}
-        self._values = {}
         for output, record in self.records.items():
             if record.values is not None:
                 self._readers.setdefault(id(record.values), set()).add(output)
-                self._values[id(record.values)] = record.values
 
     # -- recording --------------------------------------------------------------
 
@@ -278,10 +277,6 @@ class PageBook:
         else:
             names = {name for record in self.records.values() for name in record.reads}
             self.prints = {name: fingerprint(getattr(self._site, name, None), self._memo) for name in names}
-
-
-def _same_value(current: object, recorded: object) -> bool:
-    return current is recorded or current == recorded
 
 
 @dataclass
