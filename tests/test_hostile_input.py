@@ -381,3 +381,14 @@ def test_a_body_nested_too_deeply_is_an_error_at_its_file(make_site, monkeypatch
     assert run.returncode == 1
     assert "content/posts/deep.md: its " in run.stderr
     assert "template error" not in run.stderr
+
+
+def test_a_linked_content_folder_leading_out_of_the_site_is_refused(make_site, tmp_path):
+    outside_folder = tmp_path / "elsewhere"
+    outside_folder.mkdir()
+    (outside_folder / "passwd.txt").write_text("SECRET-CANARY\n")
+    site = make_site()
+    (site.root / "content" / "static").symlink_to(outside_folder, target_is_directory=True)
+    run = site.build()
+    assert run.returncode == 1
+    assert f"content/static: a link to {outside_folder}, outside the site folder" in run.stderr

@@ -162,7 +162,7 @@ def _walk_error(problems: Problems) -> Callable[[OSError], None]:
 
 
 def _collection(folder: Path, suffixes: tuple[str, ...], inside: tuple[str, ...], problems: Problems) -> list[str]:
-    if _folder_problem(folder, problems):
+    if _folder_problem(folder, problems) or not _inside(str(folder), inside, problems):
         return []
     found: list[str] = []
     # os.walk, not Path.rglob: a 5,000-post site is listed on every preview
@@ -174,7 +174,7 @@ def _collection(folder: Path, suffixes: tuple[str, ...], inside: tuple[str, ...]
                 continue
             path = os.path.join(directory, name)
             if os.path.splitext(name)[1].lower() in suffixes:
-                if _inside(path, inside, problems):
+                if _listed_inside(path, inside, problems):
                     found.append(path)
             else:
                 problems.warning(
@@ -324,6 +324,13 @@ def load_site(
     return records
 
 
+def _listed_inside(path: str, inside: tuple[str, ...], problems: Problems) -> bool:
+    """`_inside` for a file os.walk listed under a folder already found
+    inside: walks do not descend into linked folders, so only a file that
+    is itself a link can lead out (one lstat, not a realpath, per file)."""
+    return not os.path.islink(path) or _inside(path, inside, problems)
+
+
 def _inside(path: str, inside: tuple[str, ...], problems: Problems) -> bool:
     """Whether `path` stays inside the site folder; a link out is an error."""
     target = outside(path, inside)
@@ -336,7 +343,7 @@ def _inside(path: str, inside: tuple[str, ...], problems: Problems) -> bool:
 def _static_files(static: Path, inside: tuple[str, ...], problems: Problems) -> list[str]:
     """The files of content/static/; FIFOs, devices and sockets are errors
     (copying one would block or never end)."""
-    if _folder_problem(static, problems):
+    if _folder_problem(static, problems) or not _inside(str(static), inside, problems):
         return []
     found: list[str] = []
     for directory, subdirectories, files in os.walk(static, onerror=_walk_error(problems)):
@@ -351,7 +358,7 @@ def _static_files(static: Path, inside: tuple[str, ...], problems: Problems) -> 
                 problems.error(path, 0, f"cannot read file: {exc.strerror or exc}")
                 continue
             if stat.S_ISREG(mode):
-                if _inside(path, inside, problems):
+                if _listed_inside(path, inside, problems):
                     found.append(path)
             elif not stat.S_ISDIR(mode):  # a link to a folder is not followed, as before
                 problems.error(path, 0, NOT_REGULAR)
