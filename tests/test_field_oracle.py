@@ -306,3 +306,37 @@ def test_site_files_deleted_and_restored_equal_a_cold_build(oracle: tuple[Oracle
     data, body = checker.site.files[relative]
     checker.check(f"{relative}: deleted", [checker.site.delete(relative)])
     checker.check(f"{relative}: restored", [checker.site.put(relative, data, body)])
+
+
+def test_a_term_spelled_anew_elsewhere_equals_a_cold_build(oracle: tuple[Oracle, dict[type, str]]) -> None:
+    """A post's displayed tag name is the spelling most posts use (a tie
+    goes to the first in sorted order): respelling it in other posts
+    changes the page of a post whose file, and whose neighbours' files, did
+    not change (p0 keeps "Soup" in its file but must now show "SOUP")."""
+    checker, _ = oracle
+    originals = {f"content/posts/p{n}.md": checker.site.files[f"content/posts/p{n}.md"] for n in (2, 3)}
+    touched = []
+    for relative, (data, body) in originals.items():
+        touched.append(checker.site.put(relative, {**data, "tags": ["SOUP", *data["tags"][1:]]}, body))
+    checker.check("Soup respelled SOUP in two of four posts", touched)
+    assert b"SOUP" in (checker.site.root / "public" / "blog" / "p0" / "index.html").read_bytes()
+    touched = [checker.site.put(relative, data, body) for relative, (data, body) in originals.items()]
+    checker.check("the spelling restored", touched, checker.base)
+
+
+def test_time_passing_under_future_equals_a_cold_build(tmp_path: Path) -> None:
+    """With --future a post dated later is shown marked as scheduled; once
+    its moment has passed it is not, though no file changed."""
+    site, _ = base_site(tmp_path / "site")
+    later = NOW.replace(hour=16)  # the same day: the build date pages show stays as it was
+    site.put("content/posts/soon.md", {**site.files["content/posts/p1.md"][0], "title": "Soon",
+                                       "date": "2026-06-15 15:00"}, "Coming.")
+    for moment in (NOW, later, NOW):
+        options = BuildOptions(source=site.root, now=moment, future=True, jobs=1)
+        incremental = build_site(options)
+        cold_folder = tmp_path / f"cold-{moment.hour}"
+        shutil.rmtree(cold_folder, ignore_errors=True)
+        build_site(BuildOptions(source=site.root, now=moment, future=True, jobs=1, cache=False, output=cold_folder))
+        assert folder_bytes(incremental.output) == folder_bytes(cold_folder), f"--future at {moment}"
+        scheduled = b"Scheduled" in (incremental.output / "blog" / "soon" / "index.html").read_bytes()
+        assert scheduled == (moment < later), moment

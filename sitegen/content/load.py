@@ -14,17 +14,22 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, ClassVar, Iterable
 
 
 from ..errors import Problem, Problems
+from ..incremental.cache import source_made
 from ..files import NOT_REGULAR, OUTSIDE, NotRegularFile, open_regular, outside, site_places
-from .parse import UNPUBLISHABLE, LineDict, ParseMemo, character_problem, parse_yaml_mapping
+from .parse import UNPUBLISHABLE, LineDict, ParseMemo, character_problem, parse_yaml_mapping, text_key
 
 
 @dataclass(frozen=True)
 class Record:
     """One content file: its data with lines, and its Markdown body if any."""
+
+    # A Markdown file's record is marked as made from its kind, path and text
+    # (incremental/cache.py: provenance), so what is built from it can be too.
+    _made_from: ClassVar[bytes | None] = None
 
     kind: str
     path: Path
@@ -133,7 +138,11 @@ def load_markdown_file(path: Path, kind: str, problems: Problems, memo: ParseMem
         match = _DATED_NAME.match(slug)
         if match:
             slug = match.group(2)
-    return Record(kind=kind, path=path, slug=slug, data=data, body=body, body_line=body_line)
+    record = Record(kind=kind, path=path, slug=slug, data=data, body=body, body_line=body_line)
+    # What the record is a function of: its front matter and body, where
+    # the body starts, its kind and path (text_key: both are keyed anyway).
+    source_made(record, kind, str(path), text_key(front), text_key(body), body_line)
+    return record
 
 
 # The folders of content/ whose files are Markdown with front matter.

@@ -20,6 +20,8 @@ from markdown.extensions.extra import ExtraExtension
 from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.toc import TocExtension
 
+from .parse import text_key
+
 # Part of every cache key of rendered Markdown: change it when the output of
 # the same source would change.
 MARKDOWN_CONFIGURATION = f"markdown {markdown.__version__}: extra, sane_lists, toc"
@@ -215,7 +217,7 @@ def text_facts_used() -> tuple[dict[str, list[Any]], set[str]]:
 def body_facts(source: str, paragraph: bool) -> tuple[int, str]:
     """(`word_count(source)`, `first_paragraph(source)` if `paragraph` else
     ""), remembered by the body's hash."""
-    key = hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    key = text_key(source)
     found = _facts_known.get(key)
     if (
         found is None

@@ -16,13 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, Protocol, TypeVar
+from typing import Callable, ClassVar, Protocol, TypeVar
 
 from ..deploy import BaseUrlChoice
 from ..errors import Problem, Problems
 from .fields import Fields, url_problem
 from .load import Record, Records
 from .network import Network, check_network, derive_network
+from ..incremental.cache import made
 from ..incremental.memo import Memo
 from .schema import (
     CURRENCY,
@@ -217,6 +218,8 @@ class Product:
 class Post:
     """content/posts/<slug>.md (the body is Markdown)"""
 
+    _made_from: ClassVar[bytes | None] = None  # see incremental/cache.py: provenance
+
     slug: str
     title: str = key(TEXT, public=True, required=True, doc="the post's title")
     date: datetime = key(
@@ -236,6 +239,8 @@ class Post:
 @dataclass(frozen=True, kw_only=True)
 class Page:
     """content/pages/<slug>.md (the body is Markdown)"""
+
+    _made_from: ClassVar[bytes | None] = None  # see incremental/cache.py: provenance
 
     slug: str
     title: str = key(TEXT, public=True, required=True, doc="the page's title")
@@ -408,12 +413,12 @@ class ModelMemo:
         self._memo = Memo(by_identity=True)
 
     def build(self, record: Record, problems: Problems, make: Callable[[Record, Problems], T | None]) -> T | None:
-        def made() -> tuple[T | None, list[Problem]]:
+        def made_here() -> tuple[T | None, list[Problem]]:
             local = Problems(problems.root)
-            return make(record, local), local.items
+            return made(make, record, problems=local), local.items
 
         # Slot by identity: an entry holds its record, so its id is its own.
-        item, found = self._memo.get(id(record), (record,), made)
+        item, found = self._memo.get(id(record), (record,), made_here)
         for problem in found:
             problems.add(problem)
         return item
@@ -424,7 +429,7 @@ class ModelMemo:
 
 
 def _direct(record: Record, problems: Problems, make: Callable[[Record, Problems], T | None]) -> T | None:
-    return make(record, problems)
+    return made(make, record, problems=problems)
 
 
 def build_model(

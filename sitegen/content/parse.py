@@ -11,6 +11,7 @@ documents are remembered by a hash of their text (`ParseMemo`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from pathlib import Path
@@ -76,6 +77,14 @@ MAX_ALIAS_COPIES = 100_000  # values repeated by aliases (*name) and merges, per
 # already refuses them typed raw; this is for escapes like "\e" or "\0"
 # and for Markdown bodies.
 UNPUBLISHABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+@functools.lru_cache(maxsize=16384)
+def text_key(text: str) -> str:
+    """A digest of `text`, the key of what is worked out from it (parsed
+    front matter, a body's facts). Remembered: a body is keyed when it is
+    read and again when its facts are looked up."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def character_problem(text: str) -> str | None:
@@ -441,7 +450,7 @@ def parse_yaml_mapping(
         return None
     key = ""
     if memo is not None:
-        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        key = text_key(text)
         found = memo.find(key, line_offset)
         if found is not None:
             return found

@@ -9,7 +9,10 @@ Deleting the folder is always safe: `sitegen clean` does it, `--no-cache`
 ignores it.
 
 `fingerprint` digests public-view objects stably across processes, for the
-page book's rule when a build starts in a new process (pages.py).
+page book's rule when a build starts in a new process (pages.py). `made`
+lets an object made by a pure function from digestible inputs carry the
+digest of that call instead (its provenance), so a post is not read field
+by field on every build.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import operator
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 import jinja2
 
@@ -99,12 +102,44 @@ def clean(paths: Iterable[Path]) -> list[Path]:
 # neighbours' pages and a dozen lists is read once. Tuples, lists and dicts
 # keep their order (a template may iterate them, so order is part of the
 # input); sets are sorted, so hash seeds do not matter.
+#
+# Provenance. An object of a class that declares `_made_from` and was made
+# by `made(function, *inputs)` stands in as the digest of that call: the
+# function's full name and the encoding of its inputs (where an input with
+# a provenance stands in as its own). Equal calls of a pure function give
+# equal values, so equal provenances prove equal objects without reading
+# them. This holds while `function` reads nothing but its inputs and
+# sitegen's code, which the cache fingerprint above covers (a manifest
+# from other code is never used). Inputs are passed positionally; keyword
+# arguments are sinks the value does not depend on (a problem list). An
+# object made any other way (`dataclasses.replace`) has no provenance and
+# is read field by field: slower, never wrong. Provenance digests start
+# with "=", which no other kind of digest does.
 
 Memo = dict[int, tuple[object, bytes]]
 _PLAIN = frozenset({str, int, float, bool, type(None), date, datetime})
 _NOT_TEXT = _PLAIN - {str}
 _LONG = 512
-_FIELDS: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]] | None] = {}
+_FIELDS: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]], bool] | None] = {}
+T = TypeVar("T")
+
+
+def made(function: Callable[..., T], *inputs: Any, **sinks: Any) -> T:
+    """`function(*inputs, **sinks)`, its value marked as made by this call
+    (see Provenance above) when its class declares `_made_from`."""
+    value = function(*inputs, **sinks)
+    if value is not None and hasattr(type(value), "_made_from"):
+        name = f"{function.__module__}.{function.__qualname__}"
+        object.__setattr__(value, "_made_from", _digest("=" + name + repr(_plains(inputs, {}))))
+    return value
+
+
+def source_made(value: Any, *inputs: Any) -> None:
+    """Mark `value`, just read from a file, as made from `inputs` (what
+    was read: the file's kind, path and text)."""
+    kind = type(value)
+    name = f"{kind.__module__}.{kind.__qualname__}"
+    object.__setattr__(value, "_made_from", _digest("=" + name + repr(_plains(inputs, {}))))
 
 
 def fingerprint(value: object, memo: Memo) -> str:
@@ -135,6 +170,10 @@ def _plain(value: Any, memo: Memo) -> Any:
         return value
     fields = _FIELDS[kind] if kind in _FIELDS else _fields(kind)
     if fields is not None or kind is tuple:
+        if fields is not None and fields[2]:
+            provenance = value._made_from
+            if provenance is not None:
+                return provenance
         # Immutable: digested once per build. Tuples too, since one tuple
         # is often shared by hundreds of pages (a list's page URLs).
         key = id(value)
@@ -182,14 +221,15 @@ def _plains(values: tuple[Any, ...] | list[Any], memo: Memo) -> tuple[Any, ...]:
     return values if type(values) is tuple else tuple(values)
 
 
-def _fields(kind: type) -> tuple[str, Callable[[Any], tuple[Any, ...]]] | None:
-    """For a dataclass type: its tag and a function returning its field
-    values as a tuple; None for any other type."""
-    found: tuple[str, Callable[[Any], tuple[Any, ...]]] | None = None
+def _fields(kind: type) -> tuple[str, Callable[[Any], tuple[Any, ...]], bool] | None:
+    """For a dataclass type: its tag, a function returning its field
+    values as a tuple, and whether it may carry a provenance; None for any
+    other type."""
+    found: tuple[str, Callable[[Any], tuple[Any, ...]], bool] | None = None
     if dataclasses.is_dataclass(kind):
         names = tuple(f.name for f in dataclasses.fields(kind))
         getter = operator.attrgetter(*names) if len(names) > 1 else _single(names)
-        found = (f"{kind.__module__}.{kind.__qualname__}", getter)
+        found = (f"{kind.__module__}.{kind.__qualname__}", getter, hasattr(kind, "_made_from"))
     _FIELDS[kind] = found
     return found
 

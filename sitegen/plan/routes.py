@@ -148,7 +148,9 @@ class _Planner:
         if breadcrumbs:
             json_ld = (*json_ld, metadata.breadcrumb_block(public, breadcrumbs))
         image = image or public.business.logo
-        return _page_meta(
+        # The preview (a memo) wants the very same object for the same
+        # fields; a single build would only pay for hashing them.
+        return (_page_meta if self.memo is not None else PageMeta)(
             url,
             title,
             " ".join((description or self._default_description()).split()),

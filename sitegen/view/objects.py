@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import ClassVar
 
 from ..content.markup import MarkdownTooHard, markdown_to_html
 from ..errors import ContentProblem
@@ -89,6 +90,8 @@ class TermLink:
 
 @dataclass(frozen=True)
 class PublicPost(Published):
+    _made_from: ClassVar[bytes | None] = None  # see incremental/cache.py: provenance
+
     slug: str
     url: str
     summary: str  # the post's own, else its first paragraph

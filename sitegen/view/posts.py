@@ -18,6 +18,7 @@ from typing import Callable, Iterable, TYPE_CHECKING
 from ..content.markup import body_facts
 from ..content.model import Post, Site
 from ..content.slugs import term_slug
+from ..incremental.cache import made
 from .objects import PublicPost, RichText, Taxonomy, Term, TermLink
 from .published import publish
 
@@ -63,10 +64,6 @@ def _canonical_names(names: Iterable[str]) -> dict[str, str]:
     return {slug: name for slug, (_, name) in best.items()}
 
 
-def _term_links(taxonomy: str, names: tuple[str, ...], canonical: dict[str, str]) -> tuple[TermLink, ...]:
-    return _term_links_for(taxonomy, names, tuple(canonical[term_slug(n)] for n in names))
-
-
 @functools.lru_cache(maxsize=65536)
 def _term_links_for(taxonomy: str, names: tuple[str, ...], shown: tuple[str, ...]) -> tuple[TermLink, ...]:
     canonical = {term_slug(n): s for n, s in zip(names, shown)}
@@ -95,7 +92,13 @@ def public_posts(
     if memo is not None:
         tag_names = memo.names("tags", tag_names)
         category_names = memo.names("categories", category_names)
-    make = functools.partial(_public_post, names=(tag_names, category_names))
+    def make(post: Post, future: bool) -> PublicPost:
+        # The post's own displayed term names are inputs of the call, not
+        # the whole maps: a new tag elsewhere leaves this post as it was.
+        return made(
+            _public_post, post, future, _shown_names(post.tags, tag_names), _shown_names(post.categories, category_names)
+        )
+
     posts = [make(post, future) for post, future in visible] if memo is None else memo.posts(visible, make)
     posts.sort(key=newest_first_key, reverse=True)
     found = tuple(posts)
@@ -104,9 +107,14 @@ def public_posts(
     return found
 
 
-def _public_post(post: Post, future: bool, names: tuple[dict[str, str], dict[str, str]]) -> PublicPost:
-    """`post` as published; `names` are the displayed names of tags and of
-    categories by slug (see `_canonical_names`)."""
+def _shown_names(names: tuple[str, ...], canonical: dict[str, str]) -> tuple[str, ...]:
+    """The displayed name of each of `names` (see `_canonical_names`)."""
+    return tuple([canonical[term_slug(name)] for name in names])
+
+
+def _public_post(post: Post, future: bool, tag_names: tuple[str, ...], category_names: tuple[str, ...]) -> PublicPost:
+    """`post` as published; `tag_names` and `category_names` are the
+    displayed names of its tags and categories (see `_shown_names`)."""
     words, first_paragraph = body_facts(post.body, paragraph=not post.summary)
     return publish(
         PublicPost,
@@ -116,8 +124,8 @@ def _public_post(post: Post, future: bool, names: tuple[dict[str, str], dict[str
         summary=post.summary or first_paragraph,
         future=future,
         body=RichText(post.body, post.source.path),
-        tags=_term_links("tags", post.tags, names[0]),
-        categories=_term_links("categories", post.categories, names[1]),
+        tags=_term_links_for("tags", post.tags, tag_names),
+        categories=_term_links_for("categories", post.categories, category_names),
         reading_minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)),
         source_path=post.source.path,
     )

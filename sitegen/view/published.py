@@ -27,17 +27,28 @@ class Published:
     shown: tuple[tuple[str, Any], ...] = field(default=(), kw_only=True)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_shown", dict(self.shown))
+        shown = dict(self.shown)
+        object.__setattr__(self, "_shown", shown)
+        # Each shown key is also an attribute of the object itself, read
+        # without a call to __getattr__ (thousands per build), unless the
+        # class has a field or attribute of that name, which wins either way.
+        kind = type(self)
+        names = _CLASS_NAMES.get(kind)
+        if names is None:
+            names = _CLASS_NAMES[kind] = frozenset(dir(kind)) | {f.name for f in dataclasses.fields(kind)}
+        self.__dict__.update({name: value for name, value in self.shown if name not in names})
 
     def __getattr__(self, name: str) -> Any:
-        # Only reached for names that are not declared fields. Looked up in
-        # __dict__ so that a half-made object (while unpickling) raises.
+        # Only reached for names that are neither fields nor shown keys (or
+        # while unpickling). Looked up in __dict__ so that a half-made
+        # object raises.
         shown = self.__dict__.get("_shown")
         if shown is None or name not in shown:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         return shown[name]
 
 
+_CLASS_NAMES: dict[type, frozenset[str]] = {}
 _DECLARED: dict[type, frozenset[str]] = {}
 
 
