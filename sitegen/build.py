@@ -31,7 +31,11 @@ from .incremental import snapshot
 from .incremental.cache import bytes_hash, cache_folder
 from .incremental.pages import PageBook, render_pages
 from .incremental.store import StoreUse
-from .output.write import MARKER, MARKER_TEXT, OutputRefused, StagedOutput, refusal_reason, write_output
+from .output.journal import JOURNAL, recover
+from .output.lock import locked
+from .output.write import (
+    MARKER, MARKER_TEXT, OutputRefused, StagedOutput, refusal_reason, restore_set_aside, write_output,
+)
 from .plan.memo import RouteMemo
 from .plan.pages import RouteMap
 from .plan.routes import plan_routes
@@ -202,8 +206,11 @@ class BuildSession:
         self.timings = clock.seconds
         site, public, routes = self._plan(root, problems, output_check, clock)
         env, keys = self._environment(template_dirs(root, site.config.theme), public.base_url, root)
-        records = previous_output is not None and self.options.cache and self.options.cache_write
-        old = previous_output(site) if records and previous_output is not None else None
+        records = self.options.cache and self.options.cache_write
+        # Asked even when no page is kept: finding the last output first
+        # finishes a write a killed build left half done.
+        found = previous_output(site) if previous_output is not None else None
+        old = found if records else None
         book = self._page_book(public, problems, records, old)
         self.staged = stage(site) if stage is not None and not problems.has_errors() else None
         pages = render_pages(
@@ -378,12 +385,33 @@ def _previous_output(options: BuildOptions) -> Callable[[Site], Path | None]:
 
     def find(site: Site) -> Path | None:
         folder = output_folder(options, site)
-        return folder if (folder / MARKER).is_file() else None
+        try:
+            # What a killed build left half done, before any page is checked:
+            # a swap (the last output set aside), an update in place.
+            restore_set_aside(folder)
+            if not (folder / MARKER).is_file() or refusal_reason(folder, site.root) is not None:
+                return None
+            recover(folder)
+        except OSError:
+            return None  # write_output meets it again and says why
+        return folder
 
     return find
 
 
 def build_site(
+    options: BuildOptions,
+    progress: Callable[[int, int], None] | None = None,
+    keep: list[object] | None = None,
+    waiting: Callable[[], None] = lambda: None,
+) -> BuildResult:
+    """`_build_site` holding the site's build lock (output/lock.py);
+    `waiting()` is called once if another build holds it."""
+    with locked(options.source.resolve(), waiting):
+        return _build_site(options, progress, keep)
+
+
+def _build_site(
     options: BuildOptions,
     progress: Callable[[int, int], None] | None = None,
     keep: list[object] | None = None,
@@ -538,7 +566,9 @@ def _snapshot_settings(options: BuildOptions, root: Path) -> dict[str, object]:
 def _usable_output(options: BuildOptions, root: Path, output_dir: str) -> Path | None:
     """The output folder for a replay, or None when a build would refuse it."""
     output = _output_path(options, root, output_dir)
-    return None if refusal_reason(output, root) is not None else output
+    if refusal_reason(output, root) is not None or os.path.lexists(output / JOURNAL):
+        return None  # a journal: an update was interrupted, which a build finishes
+    return output
 
 
 def _fail_on_warnings(root: Path, warnings: list[Problem], options: BuildOptions) -> None:

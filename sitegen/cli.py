@@ -281,6 +281,10 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def _say_waiting() -> None:
+    print("sitegen: another build of this site is running; waiting for it to finish", file=sys.stderr, flush=True)
+
+
 def run_build(args: argparse.Namespace) -> int:
     if args.jobs < 0:
         print(f"--jobs: must be 0 (one per core) or more, got {args.jobs}", file=sys.stderr)
@@ -297,7 +301,7 @@ def run_build(args: argparse.Namespace) -> int:
     )
     progress = _Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
     try:
-        result = build_site(options, progress.update if progress else None, keep=_HELD)
+        result = build_site(options, progress.update if progress else None, keep=_HELD, waiting=_say_waiting)
     except BuildFailed as failed:
         if progress:
             progress.clear()
@@ -433,17 +437,24 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_clean(args: argparse.Namespace) -> int:
-    from .build import build_moment, output_folder
-    from .incremental.cache import cache_folder, clean
-    from .content.load import load_site
-    from .content.model import build_model
-    from .output.write import MARKER, refusal_reason
+    from .output.lock import locked
 
     root = args.source.resolve()
     if not (root / "content").is_dir():
         print(f"{_shown(root / 'content')}: no content/ folder here: run sitegen in a site folder "
               "or pass --source DIR", file=sys.stderr)
         return EXIT_PROBLEMS
+    with locked(root, _say_waiting):  # never while a build writes
+        return _clean(args, root)
+
+
+def _clean(args: argparse.Namespace, root: Path) -> int:
+    from .build import build_moment, output_folder
+    from .incremental.cache import cache_folder, clean
+    from .content.load import load_site
+    from .content.model import build_model
+    from .output.write import MARKER, refusal_reason
+
     options = BuildOptions(source=root, output=args.output)
     problems = Problems(root)
     site = build_model(load_site(root, problems), problems, build_moment(options).date())

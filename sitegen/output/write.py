@@ -20,9 +20,11 @@ import secrets
 import shutil
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from glob import escape as glob_escape
 from pathlib import Path, PurePosixPath
 
 from ..files import is_regular, open_regular
+from .journal import Journal, recover
 
 MARKER = ".sitegen-output"
 MARKER_TEXT = (
@@ -213,6 +215,7 @@ def write_output(
         keep = staged.path if staged is not None and not staged.broken and staged.out == out else None
         _remove_leftovers(out, keep)
         if out.is_dir() and (out / MARKER).is_file():
+            recover(out)  # an update a killed build left half done
             plan = _update_plan(out, checked, checked_copies, unchanged, checked_kept)
             if plan is not None:
                 done = _update_in_place(out, checked, checked_copies, plan)
@@ -317,35 +320,40 @@ def _update_in_place(
     out: Path, files: Mapping[str, bytes], copies: list[tuple[str, Path]], plan: _UpdatePlan
 ) -> WriteResult | None:
     """Apply `plan`; None when something is in the way (a file where a
-    folder must go, a full disk) and nothing was replaced: start afresh."""
+    folder must go, a full disk) and nothing was replaced: start afresh.
+    A journal (journal.py) lets the next build finish or undo an update
+    that was killed half way."""
     sources = dict(copies)
     token = secrets.token_hex(4)
     root = str(out)
+    renames = [(_temporary(relative, token), relative) for relative in plan.changed]
+    new_folders = [folder for folder in _folders_of(plan.changed) if folder not in plan.existing_folders]
+    journal = Journal(root, renames, new_folders)
     written: list[tuple[str, str]] = []
     made: list[str] = []  # new folders, to remove again if this update is abandoned
     try:
-        for folder in _folders_of(plan.changed):
-            if folder not in plan.existing_folders:
-                os.mkdir(f"{root}/{folder}")  # fails where a file is in the way
-                made.append(folder)
-        for relative in plan.changed:
+        journal.writing()
+        for folder in new_folders:
+            os.mkdir(f"{root}/{folder}")  # fails where a file is in the way
+            made.append(folder)
+        for temporary, relative in renames:
             if relative in plan.existing_folders:
                 raise _Restart()
-            target = f"{root}/{relative}"
-            folder, _, name = target.rpartition("/")
-            temporary = f"{folder}/.{name}{_STAGING}{token}"
-            written.append((temporary, target))  # before writing: undo must see it
+            written.append((f"{root}/{temporary}", f"{root}/{relative}"))  # before writing: undo must see it
             if relative in files:
-                _write_new(temporary, files[relative])
+                _write_new(f"{root}/{temporary}", files[relative])
             else:
-                shutil.copyfile(sources[relative], temporary)
+                shutil.copyfile(sources[relative], f"{root}/{temporary}")
+        journal.renaming(plan.stale, plan.unwanted_folders)
     except (OSError, _Restart):
         # Something in the way (a file where a folder must go, a full disk):
         # nothing was replaced yet, so start afresh in a staging folder.
         _undo(root, written, made)
+        journal.done()
         return None
     except BaseException:
         _undo(root, written, made)
+        journal.done()
         raise
     for temporary, target in written:
         os.replace(temporary, target)
@@ -356,7 +364,14 @@ def _update_in_place(
             pass
     for folder in plan.unwanted_folders:
         _remove_folder(f"{root}/{folder}")
+    journal.done()
     return WriteResult(out, len(plan.changed))
+
+
+def _temporary(relative: str, token: str) -> str:
+    """Where a new file is written before it is renamed over `relative`."""
+    folder, _, name = relative.rpartition("/")
+    return f"{folder}/.{name}{_STAGING}{token}" if folder else f".{name}{_STAGING}{token}"
 
 
 def _undo(root: str, written: list[tuple[str, str]], made: list[str]) -> None:
@@ -459,11 +474,25 @@ def _swap_in(staging: Path, out: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
+def restore_set_aside(out: Path) -> None:
+    """After a build killed between the two renames of a swap (the last
+    output set aside, the new one not yet in place): put the last one back."""
+    if os.path.lexists(out) or not out.parent.is_dir():
+        return
+    retired = sorted(
+        p for p in out.parent.glob(f".{glob_escape(out.name)}{_RETIRED}*")
+        if p.is_dir() and not p.is_symlink() and (p / MARKER).is_file()
+    )
+    if retired:
+        os.rename(retired[0], out)
+
+
 def _remove_leftovers(out: Path, keep: Path | None = None) -> None:
     """Staging or retired folders of an interrupted earlier build of `out`
     (but not `keep`, this build's own staging folder)."""
     if not out.parent.is_dir():
         return
+    restore_set_aside(out)
     prefixes = (f".{out.name}{_STAGING}", f".{out.name}{_RETIRED}")
     for leftover in out.parent.iterdir():
         if leftover == keep:
