@@ -34,7 +34,8 @@ from .incremental.store import StoreUse
 from .output.journal import JOURNAL, recover
 from .output.lock import locked
 from .output.write import (
-    MARKER, MARKER_TEXT, OutputRefused, StagedOutput, refusal_reason, restore_set_aside, write_output,
+    MARKER, MARKER_TEXT, OutputRefused, SourceUnreadable, StagedOutput, refusal_reason, restore_set_aside,
+    write_output,
 )
 from .plan.memo import RouteMemo
 from .plan.pages import RouteMap
@@ -237,6 +238,12 @@ class BuildSession:
         now = build_moment(options)
         parsed = self._cache.parsed if self._cache is not None else None
         records = load_site(root, problems, self._records, parsed)
+        if self._cache is not None and self._cache.unusable is not None:
+            problems.warning(
+                cache_folder(root), 0,
+                f"cannot read the build cache ({self._cache.unusable}): building without it; "
+                "fix its permissions or delete it",
+            )
         clock.lap("load")
         if not (root / "content").is_dir():
             raise BuildFailed(problems)
@@ -506,6 +513,9 @@ def _write(options: BuildOptions, session: BuildSession, rendered: RenderedSite)
         write_output(output, site.root, rendered.files, copies, session.unchanged, session.staged, rendered.kept)
     except OutputRefused as exc:
         _refuse(problems, options, site, str(exc))
+        raise BuildFailed(problems) from None
+    except SourceUnreadable as exc:
+        problems.error(exc.source, 0, f"cannot read file: {exc.error.strerror or exc.error}")
         raise BuildFailed(problems) from None
     except OSError as exc:
         problems.error(output, 0, f"cannot write the output: {exc.strerror or exc}")

@@ -456,6 +456,10 @@ class ChangeBatcher:
     Editors write several events per save (temp file, rename, chmod); the first
     event opens a short window, and everything that arrives in it is one change.
     Events during a rebuild start the next one as soon as it ends.
+
+    `run` rebuilds in the thread that calls it: the preview calls it from the
+    main thread (the HTTP server has its own), where a Markdown body too slow
+    to convert can be stopped by a timer (content/markup.py), as in a build.
     """
 
     def __init__(self, rebuild: Callable[[list[Path]], None], delay: float = DEBOUNCE_SECONDS) -> None:
@@ -465,8 +469,6 @@ class ChangeBatcher:
         self._pending: set[Path] = set()
         self._wake = threading.Event()
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name="sitegen-rebuild", daemon=True)
-        self._thread.start()
 
     def add(self, path: Path) -> None:
         with self._lock:
@@ -476,11 +478,12 @@ class ChangeBatcher:
     def close(self) -> None:
         self._closed = True
         self._wake.set()
-        self._thread.join(timeout=5)
 
-    def _run(self) -> None:
+    def run(self) -> None:
+        """Rebuild for each burst of events until `close`."""
         while True:
-            self._wake.wait()
+            while not self._wake.wait(timeout=0.5):  # short waits: Ctrl-C is seen at once
+                pass
             if self._closed:
                 return
             time.sleep(self._delay)
@@ -598,13 +601,18 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.std
 
         webbrowser.open(url)
     previous_term = signal.signal(signal.SIGTERM, _interrupt)
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="sitegen-http", daemon=True
+    )
+    serving.start()
     try:
-        server.serve_forever(poll_interval=0.2)
+        batcher.run()  # rebuilds here, in the main thread, until Ctrl-C
     except KeyboardInterrupt:
         pass
     finally:
         preview.stop()
         stop_watching()
+        server.shutdown()
         server.server_close()
         signal.signal(signal.SIGTERM, previous_term)
     _say(out, "sitegen: preview stopped")

@@ -361,3 +361,43 @@ def test_an_internal_error_in_a_rebuild_shows_and_the_next_save_recovers(make_si
     assert isinstance(preview.session, BuildSession), "a fresh session for the next save"
     assert preview.rebuild([site.root / "content" / "site.yaml"]).ok
     assert preview.errors == ()
+
+
+def test_a_body_too_slow_to_convert_in_a_rebuild_is_an_error_and_the_preview_goes_on(make_site, monkeypatch):
+    """The preview rebuilds in the main thread (the HTTP server has its
+    own), so the conversion timer bounds a rebuild as it bounds a build."""
+    import threading
+
+    from sitegen.build import BuildOptions, BuildSession
+    from sitegen.content import markup
+    from sitegen.serve import ChangeBatcher, Preview
+
+    monkeypatch.setattr(markup, "CONVERSION_SECONDS", 0.2)
+    site = make_site()
+    preview = Preview(BuildSession(BuildOptions(source=site.root), watched=True))
+    assert preview.rebuild().ok
+    reports = []
+    batcher = ChangeBatcher(lambda paths: reports.append(preview.rebuild(paths)), delay=0.01)
+    post = site.root / "content" / "posts" / "brackets.md"
+
+    def edit() -> None:
+        post.parent.mkdir(exist_ok=True)
+        post.write_text("---\ntitle: A\ndate: 2026-01-01\n---\n" + "[" * 3000 + "\n")
+        batcher.add(post)
+        deadline = time.monotonic() + PATIENCE
+        while not reports and time.monotonic() < deadline:
+            time.sleep(0.05)
+        post.write_text("---\ntitle: A\ndate: 2026-01-01\n---\nFixed.\n")
+        batcher.add(post)
+        while len(reports) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        batcher.close()
+
+    helper = threading.Thread(target=edit)
+    helper.start()
+    batcher.run()  # here, in the main thread, as `serve` runs it
+    helper.join()
+    assert len(reports) == 2
+    assert not reports[0].ok
+    assert any(e.startswith("content/posts/brackets.md: its Markdown took more than 0.2 s") for e in reports[0].errors)
+    assert reports[1].ok, "the next save builds again"

@@ -296,6 +296,11 @@ def load_site(
             "no content/ folder here: run sitegen in a site folder or pass --source DIR",
         )
         return records
+    try:
+        os.listdir(content)
+    except OSError as exc:  # a content/ folder that cannot be read: nothing can be built
+        problems.error(content, 0, f"cannot read folder: {exc.strerror or exc}")
+        return records
 
     inside = site_places(root)
     for name, kind in (("site", "site"), ("business", "business")):
@@ -379,7 +384,7 @@ def _first_existing(folder: Path, stem: str, problems: Problems) -> list[str]:
     found = [
         str(candidate)
         for candidate in (folder / f"{stem}.yaml", folder / f"{stem}.yml")
-        if candidate.exists() and not candidate.is_dir()  # a FIFO too: read_text says what it is
+        if os.path.lexists(candidate) and not os.path.isdir(candidate)  # a FIFO too: read_text says what it is
     ]
     if len(found) > 1:
         problems.error(found[1], 0, f"both {stem}.yaml and {stem}.yml exist: keep one (sitegen reads {stem}.yaml)")

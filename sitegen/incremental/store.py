@@ -67,7 +67,8 @@ class Store:
         if self._connection is not None and self._pid == os.getpid():
             return self._connection
         self._connection = None  # a forked child never uses its parent's
-        if self.folder.is_symlink() or self.path.is_symlink() or not self.path.is_file():
+        # os.path's tests, which say False for a folder that cannot be read.
+        if os.path.islink(self.folder) or os.path.islink(self.path) or not os.path.isfile(self.path):
             return None  # nothing is read through a link
         try:
             connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5)
@@ -219,6 +220,14 @@ class StoreUse:
     met every file."""
 
     def __init__(self, folder: Path, session: bool) -> None:
+        # Why a cache folder that is there cannot be used (no permission),
+        # for a warning; the build then goes on without it.
+        self.unusable: str | None = None
+        if os.path.isdir(folder) and not os.path.islink(folder):
+            try:
+                os.listdir(folder)
+            except OSError as exc:
+                self.unusable = exc.strerror or str(exc)
         self.store = store = Store(folder)
         self.session = session
         self.parsed = ParseMemo(_decoded(store.load("yaml")))

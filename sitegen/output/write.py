@@ -39,6 +39,26 @@ class OutputRefused(Exception):
     """The output folder is one sitegen must never write; says why."""
 
 
+class SourceUnreadable(OSError):
+    """A static file that cannot be read: the problem is at the source,
+    not in the output folder."""
+
+    def __init__(self, source: Path, error: OSError) -> None:
+        super().__init__(error.errno, error.strerror, str(source))
+        self.source = source
+        self.error = error
+
+
+def _copy(source: Path, target: str) -> None:
+    """Copy a static file (never through a FIFO or device: open_regular)."""
+    try:
+        reader = open_regular(source)
+    except OSError as exc:
+        raise SourceUnreadable(source, exc) from None
+    with reader, open(target, "wb") as writer:
+        shutil.copyfileobj(reader, writer, 1024 * 1024)
+
+
 @dataclass(frozen=True)
 class WriteResult:
     output: Path
@@ -343,8 +363,12 @@ def _update_in_place(
             if relative in files:
                 _write_new(f"{root}/{temporary}", files[relative])
             else:
-                shutil.copyfile(sources[relative], f"{root}/{temporary}")
+                _copy(sources[relative], f"{root}/{temporary}")
         journal.renaming(plan.stale, plan.unwanted_folders)
+    except SourceUnreadable:
+        _undo(root, written, made)
+        journal.done()
+        raise
     except (OSError, _Restart):
         # Something in the way (a file where a folder must go, a full disk):
         # nothing was replaced yet, so start afresh in a staging folder.
@@ -428,7 +452,7 @@ def _write_fresh(
             for folder in sorted(set(made) - set(folders), key=lambda f: f.count("/"), reverse=True):
                 _remove_folder(f"{root}/{folder}")
         for relative, source in copies:
-            shutil.copyfile(source, f"{root}/{relative}")
+            _copy(source, f"{root}/{relative}")
         _swap_in(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
