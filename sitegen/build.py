@@ -34,7 +34,7 @@ from .incremental.store import StoreUse
 from .output.journal import JOURNAL, recover
 from .output.lock import locked
 from .output.write import (
-    MARKER, MARKER_TEXT, OutputRefused, SourceUnreadable, StagedOutput, refusal_reason, restore_set_aside,
+    MARKER, MARKER_TEXT, OutputRefused, SourceUnreadable, StagedOutput, refusal_reason, remove_leftovers,
     write_output,
 )
 from .plan.memo import RouteMemo
@@ -394,8 +394,9 @@ def _previous_output(options: BuildOptions) -> Callable[[Site], Path | None]:
         folder = output_folder(options, site)
         try:
             # What a killed build left half done, before any page is checked:
-            # a swap (the last output set aside), an update in place.
-            restore_set_aside(folder)
+            # a swap (the last output set aside, staging folders beside it),
+            # an update in place.
+            remove_leftovers(folder)
             if not (folder / MARKER).is_file() or refusal_reason(folder, site.root) is not None:
                 return None
             recover(folder)

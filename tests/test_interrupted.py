@@ -131,6 +131,7 @@ def test_a_build_killed_between_the_renames_of_a_swap_puts_the_old_output_back(m
     failed = site.build()
     assert failed.returncode == 1
     assert site.output_bytes() == before
+    assert sorted(p.name for p in site.root.iterdir() if p.name.startswith(".public")) == []
     site.write({"content/posts/2026-01-01-post-1.md": POSTS["content/posts/2026-01-01-post-1.md"]})
     edit_every_post(site, "Changed body")
     assert site.build().returncode == 0

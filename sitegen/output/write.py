@@ -166,7 +166,7 @@ class StagedOutput:
         if reason is not None:
             raise OutputRefused(f"output folder {output} {reason}")
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        _remove_leftovers(self.out)
+        remove_leftovers(self.out)
         self.path = self.out.parent / f".{self.out.name}{_STAGING}{secrets.token_hex(4)}"
         self.path.mkdir()
         self._root = str(self.path)
@@ -233,7 +233,7 @@ def write_output(
         out = output.expanduser().resolve()
         out.parent.mkdir(parents=True, exist_ok=True)
         keep = staged.path if staged is not None and not staged.broken and staged.out == out else None
-        _remove_leftovers(out, keep)
+        remove_leftovers(out, keep)
         if out.is_dir() and (out / MARKER).is_file():
             recover(out)  # an update a killed build left half done
             plan = _update_plan(out, checked, checked_copies, unchanged, checked_kept)
@@ -511,7 +511,7 @@ def restore_set_aside(out: Path) -> None:
         os.rename(retired[0], out)
 
 
-def _remove_leftovers(out: Path, keep: Path | None = None) -> None:
+def remove_leftovers(out: Path, keep: Path | None = None) -> None:
     """Staging or retired folders of an interrupted earlier build of `out`
     (but not `keep`, this build's own staging folder)."""
     if not out.parent.is_dir():
