@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 from ..view import metadata
 from ..view.objects import Link
@@ -14,6 +14,8 @@ from ..view.objects import Link
 @dataclass(frozen=True)
 class PageMeta:
     """What every template knows about the page it renders."""
+
+    _made_from: ClassVar[bytes | None] = None  # a post page's (incremental/cache.py: provenance)
 
     url: str
     title: str

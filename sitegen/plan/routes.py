@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from ..view import metadata
 from ..errors import Problems
+from ..incremental.cache import made
 from ..view.objects import Link, PublicPost, PublicSite, Taxonomy, TaxonomySummary
 from .memo import RouteMemo
 from .pages import (
@@ -35,6 +36,29 @@ from .pages import (
 FEED_ENTRIES = 20
 
 
+@dataclass(frozen=True)
+class SiteFacts:
+    """What page metadata reads of the site: the only site-wide inputs of
+    `_meta`, so a page's metadata can be marked as made from them (see
+    `_post_meta`)."""
+
+    base_url: str
+    language: str
+    title: str
+    name: str
+    logo: str | None
+    summary: str | None
+    tagline: str | None
+
+    @classmethod
+    def of(cls, public: PublicSite) -> SiteFacts:
+        business = public.business
+        return cls(
+            public.base_url, public.language, public.title, business.name, business.logo, business.summary,
+            business.tagline,
+        )
+
+
 @dataclass
 class _Planner:
     public: PublicSite
@@ -45,6 +69,9 @@ class _Planner:
     folders: dict[str, tuple[str, str]] = field(default_factory=dict)
     # URLs of pages left out of the sitemap (the noindex thank-you page).
     unlisted: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.facts = SiteFacts.of(self.public)
 
     def claim(self, output: str, source: str, url: str, line: int = 0) -> bool:
         other = self.claimed.get(output)
@@ -97,6 +124,7 @@ class _Planner:
         image: str | None = None,
         made_from: object = None,
         in_sitemap: bool = True,
+        meta: PageMeta | None = None,
         **extra: Any,
     ) -> Route:
         """Plan one page. `made_from` names the object the page's metadata
@@ -111,14 +139,19 @@ class _Planner:
             self.unlisted.add(url)
 
         def make(inputs: object = None) -> Route:
-            blocks = json_ld() if callable(json_ld) else json_ld
-            meta = self._meta(url, title, description, section, trail, blocks, og_type, image)
-            return Route(url, output, template, {"meta": meta, **extra}, source, inputs, line)
+            found = meta
+            if found is None:
+                blocks = json_ld() if callable(json_ld) else json_ld
+                found = _meta(self.facts, url, title, description, section, trail, blocks, og_type, image,
+                              same=self.memo is not None)
+            return Route(url, output, template, {"meta": found, **extra}, source, inputs, line)
 
         if self.memo is not None:
             key = (
-                template, source, made_from, title, description, section, trail, og_type, image,
-                None if callable(json_ld) else json_ld, *extra.keys(), *extra.values(),
+                (template, source, meta, *extra.keys(), *extra.values()) if meta is not None else (
+                    template, source, made_from, title, description, section, trail, og_type, image,
+                    None if callable(json_ld) else json_ld, *extra.keys(), *extra.values(),
+                )
             )
             return self.memo.plan(url, key, make)
         return make()
@@ -132,40 +165,45 @@ class _Planner:
             if self.claim(route.output, route.source, route.url, route.line):
                 self.pages.append(route)
 
-    def _meta(
-        self,
-        url: str,
-        title: str,
-        description: str | None,
-        section: str,
-        trail: tuple[Link, ...],
-        json_ld: tuple[metadata.JsonLdBlock, ...],
-        og_type: str,
-        image: str | None,
-    ) -> PageMeta:
-        public = self.public
-        breadcrumbs = (Link("Home", "/"), *trail, Link(title, url)) if trail else ()
-        if breadcrumbs:
-            json_ld = (*json_ld, metadata.breadcrumb_block(public, breadcrumbs))
-        image = image or public.business.logo
-        # The preview (a memo) wants the very same object for the same
-        # fields; a single build would only pay for hashing them.
-        return (_page_meta if self.memo is not None else PageMeta)(
-            url,
-            title,
-            " ".join((description or self._default_description()).split()),
-            section,
-            absolute_url(public.base_url, url),
-            og_type,
-            metadata.absolute(public.base_url, image) if image else None,
-            breadcrumbs,
-            json_ld,
-        )
+def _meta(
+    facts: SiteFacts,
+    url: str,
+    title: str,
+    description: str | None,
+    section: str,
+    trail: tuple[Link, ...],
+    json_ld: tuple[metadata.JsonLdBlock, ...],
+    og_type: str,
+    image: str | None,
+    same: bool = False,
+) -> PageMeta:
+    """A page's metadata. `same`: the very same object for the same fields,
+    build after build (the preview compares pages by identity first); a
+    single build would only pay for hashing them."""
+    breadcrumbs = (Link("Home", "/"), *trail, Link(title, url)) if trail else ()
+    if breadcrumbs:
+        json_ld = (*json_ld, metadata.BreadcrumbBlock(facts.base_url, breadcrumbs))
+    image = image or facts.logo
+    described = description or facts.summary or facts.tagline or facts.title
+    return (_page_meta if same else PageMeta)(
+        url,
+        title,
+        " ".join(described.split()),
+        section,
+        absolute_url(facts.base_url, url),
+        og_type,
+        metadata.absolute(facts.base_url, image) if image else None,
+        breadcrumbs,
+        json_ld,
+    )
 
-    def _default_description(self) -> str:
-        business = self.public.business
-        described: str = business.summary or business.tagline or self.public.title
-        return described
+
+def _post_meta(facts: SiteFacts, post: PublicPost) -> PageMeta:
+    """A post page's metadata: made from the site facts and the post alone,
+    so `made` marks it with that call and a build digests it at the cost of
+    two provenances (incremental/cache.py)."""
+    block = metadata.PostBlock(facts.base_url, facts.name, facts.logo, facts.language, post)
+    return _meta(facts, post.url, post.title, post.summary, "blog", _BLOG_TRAIL, (block,), "article", None)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -415,16 +453,11 @@ def _post_route(planner: _Planner, public: PublicSite, posts: tuple[PublicPost, 
             return route
     route = planner.make(
         post.url, "post.html", post.source_path, post.title, post.summary, "blog",
-        trail=_BLOG_TRAIL, json_ld=functools.partial(_post_blocks, public, post),
-        og_type="article", made_from=post, post=post, newer_post=newer, older_post=older,
+        meta=made(_post_meta, planner.facts, post), post=post, newer_post=newer, older_post=older,
     )
     if memo is not None:
         memo.note(post.url, parts, route)
     return route
-
-
-def _post_blocks(public: PublicSite, post: PublicPost) -> tuple[metadata.JsonLdBlock, ...]:
-    return (metadata.post_block(public, post),)
 
 
 def _plan_taxonomy(

@@ -163,11 +163,6 @@ class PostBlock:
         return self.__html__()
 
 
-def post_block(public: PublicSite, post: PublicPost) -> PostBlock:
-    business = public.business
-    return PostBlock(public.base_url, business.name, business.logo, public.language, post)
-
-
 @functools.lru_cache(maxsize=16384)
 def _post_block(
     base_url: str, name: str, logo: str | None, language: str, post: PublicPost
@@ -222,10 +217,6 @@ class BreadcrumbBlock:
 
 # What a page's `meta.json_ld` holds: blocks Jinja prints as they are.
 JsonLdBlock = Union[Markup, PostBlock, BreadcrumbBlock]
-
-
-def breadcrumb_block(public: PublicSite, trail: tuple[Link, ...]) -> BreadcrumbBlock:
-    return BreadcrumbBlock(public.base_url, trail)
 
 
 @functools.lru_cache(maxsize=16384)
