@@ -50,6 +50,30 @@ def open_regular(path: str | os.PathLike[str]) -> io.BufferedReader:
         raise
 
 
+def read_regular(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a regular file, with `open_regular`'s checks: one stat,
+    one open, one fstat, reads and a close (thousands of posts are read on
+    every build; a buffered file object costs more than the reading)."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise NotRegularFile(os.fspath(path))
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFile(os.fspath(path))
+        chunks = []
+        size = max(info.st_size, 0) + 1  # one more: a file that grew is read to its end
+        while True:
+            chunk = os.read(descriptor, size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size = 1 << 20
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
 OUTSIDE = "a link to {target}, outside the site folder: sitegen never reads through such a link; copy the file into the site instead"
 
 

@@ -159,7 +159,8 @@ def test_parsed_front_matter_is_reused_with_its_lines_and_pruned(site):
 def test_word_counts_and_first_paragraphs_are_kept(site):
     build(site.root)
     facts = [json.loads(value) for kind, _, value, _ in rows(site.root) if kind == "facts"]
-    assert [len(BODY.split()), "A first paragraph with some words."] in facts
+    # Words, first paragraph, and that the body was checked free of control characters.
+    assert [len(BODY.split()), "A first paragraph with some words.", True] in facts
 
 
 def test_a_linked_cache_folder_is_neither_read_nor_written(site, tmp_path):
@@ -171,3 +172,18 @@ def test_a_linked_cache_folder_is_neither_read_nor_written(site, tmp_path):
     build(site.root)
     assert list(elsewhere.iterdir()) == []
     assert {k: v for k, v in site.output_bytes().items() if k in cold(site.root)} == cold(site.root)
+
+
+def test_a_body_known_clean_is_checked_again_once_it_changes(site):
+    """The store remembers that a body had no control character, by the
+    body's hash: the same post with an escape character added is an error,
+    however many builds said the body was clean before."""
+    from sitegen.errors import BuildFailed
+
+    build(site.root)
+    build(site.root)
+    post = site.root / "content" / "posts" / "a.md"
+    post.write_text(post.read_text() + "\nA hidden \x1b escape.\n")
+    with pytest.raises(BuildFailed) as failed:
+        build(site.root)
+    assert any("the control character U+001B" in p.format() for p in failed.value.problems.errors)

@@ -19,7 +19,8 @@ from typing import Callable, ClassVar, Iterable
 
 from ..errors import Problem, Problems
 from ..incremental.cache import source_made
-from ..files import NOT_REGULAR, OUTSIDE, NotRegularFile, open_regular, outside, site_places
+from ..files import NOT_REGULAR, OUTSIDE, NotRegularFile, outside, read_regular, site_places
+from .markup import known_clean, note_clean
 from .parse import UNPUBLISHABLE, LineDict, ParseMemo, character_problem, parse_yaml_mapping, text_key
 
 
@@ -65,8 +66,7 @@ _FRONT_MATTER_END_LINE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 def read_text(path: Path, problems: Problems) -> str | None:
     try:
         # Never a plain open(): a FIFO would block the build forever.
-        with open_regular(path) as handle:  # not Path.read_bytes: slower, for thousands of posts
-            raw = handle.read()
+        raw = read_regular(path)  # not Path.read_bytes: slower, for thousands of posts
     except NotRegularFile:
         problems.error(path, 0, NOT_REGULAR)
         return None
@@ -123,8 +123,10 @@ def load_markdown_file(path: Path, kind: str, problems: Problems, memo: ParseMem
     if parts is None:
         return None
     front, front_line, body, body_line = parts
-    found = UNPUBLISHABLE.search(body)
-    if found is not None:
+    found = None if known_clean(body) else UNPUBLISHABLE.search(body)
+    if found is None:
+        note_clean(body)
+    else:
         problems.error(
             path,
             body_line + body.count("\n", 0, found.start()),

@@ -191,9 +191,12 @@ def word_count(source: str) -> int:
 
 
 # Facts about Markdown bodies that every build needs for every post (word
-# count, first paragraph), by a hash of the body. The build cache keeps
-# them (incremental/store.py), so a build after a one-post edit works them
-# out for one body instead of thousands; a session keeps what it used.
+# count, first paragraph), by a hash of the body, and whether the body was
+# found free of unpublishable characters (load.py checks every body). The
+# build cache keeps them (incremental/store.py), so a build after a
+# one-post edit works them out for one body instead of thousands; a session
+# keeps what it used. An entry is [words, first paragraph or None, True
+# when checked clean or None].
 _facts_known: dict[str, list[Any]] = {}
 _facts_used: dict[str, list[Any]] = {}
 _facts_new: set[str] = set()
@@ -214,21 +217,43 @@ def text_facts_used() -> tuple[dict[str, list[Any]], set[str]]:
     return dict(_facts_used), new
 
 
-def body_facts(source: str, paragraph: bool) -> tuple[int, str]:
-    """(`word_count(source)`, `first_paragraph(source)` if `paragraph` else
-    ""), remembered by the body's hash."""
+def _facts(source: str) -> tuple[str, list[Any]]:
+    """The body's key and its facts entry, a new one when there is none or
+    it is not what this version writes."""
     key = text_key(source)
     found = _facts_known.get(key)
     if (
         found is None
-        or len(found) != 2
+        or len(found) != 3
         or type(found[0]) is not int
         or not (found[1] is None or type(found[1]) is str)
+        or found[2] not in (True, None)
     ):
-        found = _facts_known[key] = [word_count(source), None]  # absent, or not what this version writes
+        found = _facts_known[key] = [word_count(source), None, None]
         _facts_new.add(key)
+    _facts_used[key] = found
+    return key, found
+
+
+def body_facts(source: str, paragraph: bool) -> tuple[int, str]:
+    """(`word_count(source)`, `first_paragraph(source)` if `paragraph` else
+    ""), remembered by the body's hash."""
+    key, found = _facts(source)
     if paragraph and found[1] is None:
         found[1] = first_paragraph(source)
         _facts_new.add(key)
-    _facts_used[key] = found
     return found[0], found[1] if paragraph else ""
+
+
+def known_clean(source: str) -> bool:
+    """Whether this very body was found free of unpublishable characters
+    before (`note_clean`)."""
+    return _facts(source)[1][2] is True
+
+
+def note_clean(source: str) -> None:
+    """Remember that this body has no unpublishable character."""
+    key, found = _facts(source)
+    if found[2] is not True:
+        found[2] = True
+        _facts_new.add(key)

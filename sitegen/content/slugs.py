@@ -24,11 +24,14 @@ def slugify(text: str) -> str:
     Returns an empty string when nothing usable is left; callers decide
     whether that is an error or needs `term_slug`'s fallback.
     """
-    text = unicodedata.normalize("NFC", text)
-    folded = unicodedata.normalize("NFKD", text)
-    ascii_text = "".join(c for c in folded if not unicodedata.combining(c))
-    ascii_text = ascii_text.replace("ß", "ss").replace("æ", "ae").replace("ø", "o")
-    ascii_text = ascii_text.replace("Æ", "ae").replace("Ø", "o").replace("œ", "oe")
+    if text.isascii():
+        ascii_text = text  # normalising and folding leave ASCII as it is (most file names)
+    else:
+        text = unicodedata.normalize("NFC", text)
+        folded = unicodedata.normalize("NFKD", text)
+        ascii_text = "".join(c for c in folded if not unicodedata.combining(c))
+        ascii_text = ascii_text.replace("ß", "ss").replace("æ", "ae").replace("ø", "o")
+        ascii_text = ascii_text.replace("Æ", "ae").replace("Ø", "o").replace("œ", "oe")
     # Symbols that carry meaning in names keep it, so `C`, `C++` and `C#`
     # are three terms, and `R&D` reads `r-and-d`.
     ascii_text = _SPOKEN_SYMBOL.sub(lambda m: f" {_SPOKEN[m.group(0)]} ", ascii_text)

@@ -19,6 +19,7 @@ cache folder just means nothing is kept.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import marshal
@@ -38,12 +39,24 @@ KINDS = ("yaml", "facts", "html", "template")
 
 
 def _checksum(kind: str, key: str, value: bytes) -> bytes:
+    digest = _started(kind).copy()
+    part = key.encode("utf-8", "surrogatepass")
+    digest.update(len(part).to_bytes(8, "big"))
+    digest.update(part)
+    digest.update(value)
+    found: bytes = digest.digest()
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def _started(kind: str) -> Any:
+    """The checksum's hash with this sitegen's fingerprint and `kind` fed
+    in (thousands of entries are checked per build: copied, not redone)."""
     digest = hashlib.blake2b(digest_size=16, person=b"sitegen-store")
-    for part in (_fingerprint().encode(), kind.encode(), key.encode("utf-8", "surrogatepass")):
+    for part in (_fingerprint().encode(), kind.encode()):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
-    digest.update(value)
-    return digest.digest()
+    return digest
 
 
 class Store:
