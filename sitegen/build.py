@@ -393,11 +393,13 @@ def _previous_output(options: BuildOptions) -> Callable[[Site], Path | None]:
     def find(site: Site) -> Path | None:
         folder = output_folder(options, site)
         try:
+            if refusal_reason(folder, site.root) is not None:
+                return None  # never touched: write_output says why
             # What a killed build left half done, before any page is checked:
             # a swap (the last output set aside, staging folders beside it),
             # an update in place.
             remove_leftovers(folder)
-            if not (folder / MARKER).is_file() or refusal_reason(folder, site.root) is not None:
+            if not (folder / MARKER).is_file():
                 return None
             recover(folder)
         except OSError:

@@ -218,3 +218,21 @@ def test_clean_waits_for_a_build_too(make_site) -> None:
     cleaning.communicate(timeout=120)
     assert cleaning.returncode == 0
     assert not site.public.exists()
+
+
+def test_the_journal_is_never_written_through_a_link(make_site, tmp_path: Path) -> None:
+    """An output folder from elsewhere (a cloned repository) may hold links
+    under the journal's names: writing the journal replaces them, and
+    what they point to is left alone."""
+    site = make_site(POSTS)
+    assert site.build().returncode == 0
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    for name in (JOURNAL, JOURNAL + ".partial"):
+        os.symlink(victim, site.public / name)
+    edit_every_post(site, "Changed body")
+    run = site.build()
+    assert run.returncode == 0, run.stderr
+    assert victim.read_text() == "precious\n"
+    assert temporary_files(site.public) == []
+    assert site.output_bytes() == cold_output(site, tmp_path)

@@ -58,7 +58,10 @@ class Journal:
     def _write(self, state: dict[str, object]) -> None:
         data = {"format": _FORMAT, **state, "renames": self.renames, "made": self.made}
         partial = f"{self.root}/{JOURNAL}.partial"
-        with open(partial, "w", encoding="utf-8") as handle:
+        _remove(partial)
+        # A new file, never through a link someone left under that name.
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             json.dump(data, handle, separators=(",", ":"))
         os.replace(partial, f"{self.root}/{JOURNAL}")
 
