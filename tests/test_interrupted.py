@@ -17,6 +17,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from conftest import SiteFolder, cli_environment
 from sitegen.output.journal import JOURNAL, recover
 
@@ -234,5 +236,26 @@ def test_the_journal_is_never_written_through_a_link(make_site, tmp_path: Path) 
     run = site.build()
     assert run.returncode == 0, run.stderr
     assert victim.read_text() == "precious\n"
+    assert temporary_files(site.public) == []
+    assert site.output_bytes() == cold_output(site, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"format":"sitegen-update 1","state":"writing","renames":[["\\ud800","x"]],"made":[]}',
+        "[" * 100000 + "]" * 100000,
+        '{"format":"sitegen-update 1","state":"renaming","renames":[[".t","."]],"made":[],"stale":[],"unwanted":[]}',
+    ],
+    ids=["surrogate-path", "deep-json", "cannot-rename"],
+)
+def test_a_journal_that_cannot_be_followed_is_dropped_not_a_crash(make_site, tmp_path: Path, text: str) -> None:
+    site = make_site(POSTS)
+    assert site.build().returncode == 0
+    (site.public / JOURNAL).write_text(text)
+    (site.public / ".t").write_text("left over")
+    edit_every_post(site, "Changed body")
+    run = site.build()
+    assert run.returncode == 0, run.stderr
     assert temporary_files(site.public) == []
     assert site.output_bytes() == cold_output(site, tmp_path)

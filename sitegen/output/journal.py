@@ -77,33 +77,45 @@ def recover(out: Path) -> bool:
     except FileNotFoundError:
         _remove(f"{path}.partial")
         return False
-    data = _read(path, info)
-    if data is not None:
-        inside = _Inside(root)
-        renames = [(t, g) for t, g in data["renames"] if inside(t) and inside(g)]
-        if data["state"] == "renaming":
-            for temporary, target in renames:
-                if os.path.lexists(f"{root}/{temporary}"):
-                    os.replace(f"{root}/{temporary}", f"{root}/{target}")
-            for stale in data.get("stale", []):
-                if inside(stale):
-                    _remove(f"{root}/{stale}")
-            folders = list(data.get("unwanted", []))
-        else:
-            for temporary, _ in renames:
-                _remove(f"{root}/{temporary}")
-            folders = list(reversed(data["made"]))
-        for folder in folders:
-            if inside(folder):
-                try:
-                    os.rmdir(f"{root}/{folder}")
-                except OSError:
-                    pass  # gone, or not empty: left be
-    # An unreadable journal cannot say what to finish: its temporary files
-    # are then stale files of the output, which the build's update deletes.
+    try:
+        data = _read(path, info)
+        if data is not None:
+            _follow(data, root)
+    except (OSError, ValueError, RecursionError):
+        # A journal that cannot be followed (damaged, hostile, or naming
+        # what cannot be renamed): its temporary files are then stale
+        # files of the output, which the build's update deletes, and every
+        # page is compared with what the build means to write.
+        pass
+    # An unreadable journal cannot say what to finish either.
     _remove(path)
     _remove(f"{path}.partial")
     return True
+
+
+def _follow(data: dict[str, Any], root: str) -> None:
+    """Roll the update `data` describes back or forward (see the module
+    docstring), acting only on paths inside `root`."""
+    inside = _Inside(root)
+    renames = [(t, g) for t, g in data["renames"] if inside(t) and inside(g)]
+    if data["state"] == "renaming":
+        for temporary, target in renames:
+            if os.path.lexists(f"{root}/{temporary}"):
+                os.replace(f"{root}/{temporary}", f"{root}/{target}")
+        for stale in data.get("stale", []):
+            if inside(stale):
+                _remove(f"{root}/{stale}")
+        folders = list(data.get("unwanted", []))
+    else:
+        for temporary, _ in renames:
+            _remove(f"{root}/{temporary}")
+        folders = list(reversed(data["made"]))
+    for folder in folders:
+        if inside(folder):
+            try:
+                os.rmdir(f"{root}/{folder}")
+            except OSError:
+                pass  # gone, or not empty: left be
 
 
 def _read(path: str, info: os.stat_result) -> dict[str, Any] | None:
