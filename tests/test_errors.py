@@ -244,26 +244,9 @@ CASES = [
         {PARTNER: partner("provides:", "  - design", "  - welding")},
         PARTNER, "- welding", ("Rosa Textiles", "unknown capability 'welding'"),
     ),
-    Case(
-        "product-needs-capability-whose-partner-left",
-        {
-            SEWING: SEWING_FILE,
-            PARTNER: partner("provides: [sewing]", "since: 2020-01-01", "until: 2025-12-31"),
-            PRODUCT: front("title: Widget", "requires:", "  - design", "  - sewing"),
-        },
-        PRODUCT, "- sewing",
-        ("product 'Widget'", "sewing", "Rosa Textiles", "ended on 2025-12-31"),
-    ),
-    Case(
-        "product-needs-capability-whose-partner-starts-later",
-        {
-            SEWING: SEWING_FILE,
-            PARTNER: partner("provides: [sewing]", "since: 2027-01-01"),
-            PRODUCT: front("title: Widget", "requires:", "  - design", "  - sewing"),
-        },
-        PRODUCT, "- sewing",
-        ("product 'Widget'", "sewing", "Rosa Textiles", "starts on 2027-01-01"),
-    ),
+    # A product needing a capability whose partner left, or has not started,
+    # is withdrawn with a warning, not a mistake (#14): test_availability.py
+    # and test_network.py.
     Case(
         "javascript-url-in-partner",
         {PARTNER: partner("provides: [design]", "disclosure: credited", "url: javascript:alert(1)")},

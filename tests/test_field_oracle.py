@@ -56,6 +56,8 @@ SAMPLES: dict[type, Callable[[str], tuple[Any, Any]]] = {
     schema.Language: lambda name: ("en", "fr"),
     schema.FolderName: lambda name: ("default", "mine"),
     schema.FormTarget: lambda name: ("netlify", "https://forms.example/submit"),
+    # In season on the oracle's date (15 June) as first written, out of it after.
+    schema.SeasonDayKind: lambda name: ("01-01", "12-01") if name.endswith("from") else ("12-31", "06-01"),
 }
 
 

@@ -104,12 +104,16 @@ def test_uncovered_capability_names_product_capability_and_ended_partner(make_si
             "content/products/box.md": product("Soup Box", ["design", "delivery"]),
         }
     )
+    # Withdrawn, not a failed build: a warning naming all three (#14).
     result = site.build()
-    assert result.returncode == 1
+    assert result.returncode == 0
     [line] = [l for l in result.error_lines if "Soup Box" in l]
-    assert line.startswith("content/products/box.md:3: product 'Soup Box' requires capability 'Delivery'")
+    assert line.startswith(
+        "content/products/box.md:3: warning: product 'Soup Box' is withdrawn: it requires capability 'Delivery'"
+    )
     assert "'Speedy Couriers' (content/partners/courier.yaml) ended on 2025-12-31" in line
     assert "'Newbie Vans' (content/partners/newbie.yaml) starts on 2026-09-01" in line
+    assert site.build("--strict").returncode == 1
 
 
 def test_uncovered_capability_with_no_partner_at_all_says_so(make_site):
@@ -120,8 +124,8 @@ def test_uncovered_capability_with_no_partner_at_all_says_so(make_site):
         }
     )
     result = site.build()
-    assert result.returncode == 1
-    assert "no partner provides it and it is not in_house" in result.stderr
+    assert result.returncode == 0
+    assert "is withdrawn" in result.stderr and "no partner provides it and it is not in_house" in result.stderr
 
 
 def test_partner_providing_unknown_capability_is_an_error(make_site):
@@ -221,14 +225,16 @@ def test_product_is_deliverable_only_when_every_capability_is_offered(make_site)
     model, _ = model_of(site.root)
     assert model is not None
     assert {"widget", "scarf"} <= model.network.deliverable
-    # The same site a year after the dyer's alliance ended is not buildable.
     later, problems = model_of(site.root, on=date(2026, 6, 15))
     assert not problems.has_errors()
+    # After the dyer's alliance ended the scarf is withdrawn, with a warning
+    # naming the partner, and the site still builds (#14).
     site.write({"content/partners/dyer.yaml": partner("Dyer", ["dyeing"], until="2026-01-01")})
-    failed, problems = model_of(site.root)
-    assert problems.has_errors()
-    assert "scarf" not in failed.network.deliverable
-    assert any("Scarf" in p.message and "ended on 2026-01-01" in p.message for p in problems.errors)
+    withdrawn, problems = model_of(site.root)
+    assert not problems.has_errors()
+    assert "scarf" not in withdrawn.network.deliverable and "scarf" not in withdrawn.network.available
+    assert "widget" in withdrawn.network.available
+    assert any("Scarf" in p.message and "ended on 2026-01-01" in p.message for p in problems.warnings)
 
 
 def test_capability_page_lists_products_that_need_it(make_site):

@@ -32,6 +32,7 @@ from .schema import (
     FLAG,
     MOMENT,
     REFERENCES,
+    SEASON_DAY,
     TERMS,
     TEXT,
     URL,
@@ -47,6 +48,7 @@ from .schema import (
     key_names,
     read_entry,
 )
+from .seasons import SeasonDay, available_on, mixed_forms
 from .slugs import slugify
 
 
@@ -210,8 +212,24 @@ class Product:
         FLAG, public=True, default=False, added=True,
         doc="true to show it on the home page; when no product is featured the first three are shown",
     )
+    status: str = key(
+        Choice(("available", "paused")), public=False, default="available", added=True,
+        doc="`paused` withdraws it by choice: its page stays and says it is unavailable",
+    )
+    available_from: SeasonDay | None = key(
+        SEASON_DAY, public=False, added=True,
+        doc="first day it can be had: `10-01` every year, or `2027-10-01` once",
+    )
+    available_until: SeasonDay | None = key(
+        SEASON_DAY, public=False, added=True,
+        doc="last day it can be had: `03-31` every year (after `10-01`: across the new year), or a date",
+    )
     body: str
     source: Source
+
+    def withdrawn_by_choice(self, on: date) -> bool:
+        """Paused, or outside its availability window on `on`."""
+        return self.status == "paused" or not available_on(self.available_from, self.available_until, on)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -369,6 +387,13 @@ def build_product(record: Record, problems: Problems, refs: dict[str, list[tuple
     if slug is None or not complete:
         return None
     refs[slug] = f.references["requires"]
+    if mixed_forms(values.get("available_from"), values.get("available_until")):
+        f.error(
+            "available_until",
+            "'available_from' and 'available_until' must both be days of the year (10-01) or both be "
+            "dates (2027-10-01)",
+        )
+        return None
     return Product(**values, slug=slug, body=record.body, source=_source(record, problems))
 
 

@@ -1,7 +1,9 @@
 """The alliance network on a build date, derived from the model (DESIGN.md
 section 2): who is active, which capabilities are offered, which products
-are deliverable; and the cross-reference checks that name the partner
-whose alliance ended. Reads model objects; never decides what is public."""
+are deliverable and which are for sale; and the cross-reference checks
+that name the partner whose alliance ended. A product that is not for sale
+is withdrawn, not a failed build: a warning names what it lacks. Reads
+model objects; never decides what is public."""
 
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ class Network:
     active_partners: tuple[Partner, ...]
     providers: Mapping[str, tuple[Partner, ...]]
     offered: frozenset[str]
-    deliverable: frozenset[str]
+    deliverable: frozenset[str]  # every capability it needs is offered
+    available: frozenset[str]  # deliverable, not paused and in its season: for sale
 
 
 def derive_network(
@@ -38,7 +41,11 @@ def derive_network(
     providers = {c.slug: tuple(p for p in active if c.slug in p.provides) for c in capabilities}
     offered = frozenset(c.slug for c in capabilities if c.in_house or providers[c.slug])
     deliverable = frozenset(p.slug for p in products if all(r in offered for r in p.requires))
-    return Network(on=on, active_partners=active, providers=providers, offered=offered, deliverable=deliverable)
+    available = frozenset(p.slug for p in products if p.slug in deliverable and not p.withdrawn_by_choice(on))
+    return Network(
+        on=on, active_partners=active, providers=providers, offered=offered, deliverable=deliverable,
+        available=available,
+    )
 
 
 References = dict[str, list[tuple[str, int]]]  # file slug -> (raw reference, line)
@@ -106,10 +113,12 @@ def _check_requirement(
         why = "; alliance with " + ", ".join(_describe_inactive(p, network.on) for p in inactive)
     else:
         why = "; no partner provides it and it is not in_house"
-    problems.error(
+    # Withdrawn, not a failed build (the network changes on its own dates):
+    # its page stays and says it is unavailable. --strict makes it fail.
+    problems.warning(
         product.source.path,
         line,
-        f"product '{product.title}' requires capability "
+        f"product '{product.title}' is withdrawn: it requires capability "
         f"'{known[slug].title}' ({slug}) that nobody active provides on {network.on}{why}",
     )
 

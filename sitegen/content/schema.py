@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from .fields import Fields, url_problem
 from .parse import LineDict, LineList
+from .seasons import parse_season_day
 from .slugs import slugify
 
 _SCHEMA = "sitegen.schema"
@@ -94,6 +95,27 @@ class Moment(ValueKind):
 
     def read(self, f: Fields, name: str, spec: Key) -> Any:
         return f.moment(name, spec.required)
+
+
+class SeasonDayKind(ValueKind):
+    label = "day of the year or date"
+
+    def describe(self) -> str:
+        return "`MM-DD` (every year) or `YYYY-MM-DD` (once)"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        if name not in f.data or f.data[name] is None:
+            return f.text(name, spec.required)  # absent: None, or "missing" when required
+        value = f.data[name]
+        found = parse_season_day(value) if isinstance(value, str) else None
+        if found is None:
+            shown = f"'{value.strip()}'" if isinstance(value, str) else f"a {type(value).__name__}"
+            f.error(
+                name,
+                f"'{f.where}{name}' must be a day of the year like 10-01 (every year) or a date like "
+                f"2027-10-01 (once), got {shown}",
+            )
+        return found
 
 
 @dataclass(frozen=True)
@@ -265,6 +287,7 @@ REFERENCES = References()
 TERMS = Terms()
 CURRENCY = Currency()
 EMAIL = Email()
+SEASON_DAY = SeasonDayKind()
 
 
 @dataclass(frozen=True)

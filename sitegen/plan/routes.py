@@ -253,9 +253,11 @@ def _plan_catalogue(planner: _Planner, public: PublicSite) -> None:
     )
     planner.add(
         "/products/", "products.html", "the products index (built-in)", "Products", None, "products",
-        products=public.products,
+        products=public.products, withdrawn=public.withdrawn_products,
     )
-    for product in public.products:
+    # A withdrawn product keeps its page (old links and search results still
+    # land there); the page says it is unavailable and takes no orders.
+    for product in (*public.products, *public.withdrawn_products):
         planner.add(
             product.url, "product.html", product.source_path, product.title,
             product.summary, "products", trail=_PRODUCTS_TRAIL,

@@ -24,6 +24,7 @@ _SITE_PARTS = (
     "menu",
     "pages",
     "products",
+    "withdrawn_products",
     "capabilities",
     "partners",
     "tag_index",

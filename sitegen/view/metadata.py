@@ -110,7 +110,7 @@ def _offer(public: PublicSite, product: PublicProduct, with_item: bool) -> dict[
             }
         )
     else:
-        offer["availability"] = f"{SCHEMA}/InStock"
+        offer["availability"] = f"{SCHEMA}/InStock" if product.available else f"{SCHEMA}/OutOfStock"
         offer["seller"] = organization(public)
     return offer
 

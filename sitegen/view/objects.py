@@ -78,6 +78,10 @@ class PublicProduct(Published):
     price_display: str | None
     capabilities: tuple[PublicCapability, ...]
     source_path: str
+    # False: withdrawn (paused, out of season, or a capability it needs has
+    # no active provider): its page says so and takes no orders.
+    available: bool = True
+    back_on: date | None = None  # when a withdrawn product's season comes back
 
 
 @dataclass(frozen=True)
@@ -205,7 +209,7 @@ class PublicSite(Published):
 
     build_date: date
     business: PublicBusiness
-    products: tuple[PublicProduct, ...]
+    products: tuple[PublicProduct, ...]  # for sale today
     capabilities: tuple[PublicCapability, ...]
     partners: tuple[PublicPartner, ...]
     posts: tuple[PublicPost, ...]
@@ -215,6 +219,8 @@ class PublicSite(Published):
     tag_index: TaxonomySummary
     category_index: TaxonomySummary
     has_posts: bool
+    # Products not for sale today, whose pages stay at their URLs.
+    withdrawn_products: tuple[PublicProduct, ...] = field(default=())
     menu: tuple[MenuItem, ...] = field(default=())
     forms: FormSettings = field(default=FormSettings())
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from ..content.model import Capability, Partner, Product, Site
+from ..content.network import Network
+from ..content.seasons import back_on
 from .memo import PublicMemo
 from .objects import (
     Link,
@@ -89,10 +91,9 @@ def build_public_site(
     )
     links = {c.slug: Link(c.title, f"/capabilities/{c.slug}/") for c in offered}
     partners = _public_partners(site, links)
-    deliverable = sorted(
-        (p for p in site.products if p.slug in network.deliverable), key=lambda p: (_sort_title(p.title), p.slug)
-    )
-    capabilities = _public_capabilities(site, offered, partners, deliverable)
+    products = sorted(site.products, key=lambda p: (_sort_title(p.title), p.slug))
+    for_sale = [p for p in products if p.slug in network.available]
+    capabilities = _public_capabilities(site, offered, partners, for_sale)
     posts = public_posts(site, now, include_drafts, include_future, memo)
     make_taxonomy = memo.taxonomy if memo is not None else taxonomy
     tags = make_taxonomy("tags", "Tags", posts, tags_of)
@@ -102,7 +103,10 @@ def build_public_site(
         site.config,
         build_date=network.on,
         business=publish(PublicBusiness, site.business),
-        products=tuple(_public_product(p, capabilities) for p in deliverable),
+        products=tuple(_public_product(p, capabilities, network) for p in for_sale),
+        withdrawn_products=tuple(
+            _public_product(p, capabilities, network) for p in products if p.slug not in network.available
+        ),
         capabilities=tuple(capabilities.values()),
         partners=tuple(partners.values()),
         posts=posts,
@@ -147,7 +151,13 @@ def _public_capabilities(
     return found
 
 
-def _public_product(product: Product, capabilities: dict[str, PublicCapability]) -> PublicProduct:
+def _public_product(product: Product, capabilities: dict[str, PublicCapability], network: Network) -> PublicProduct:
+    """A product for sale, or withdrawn: then only the capabilities still
+    offered are shown, and the day its season comes back (if it will)."""
+    available = product.slug in network.available
+    back = None
+    if not available and product.status != "paused" and product.slug in network.deliverable:
+        back = back_on(product.available_from, product.available_until, network.on)
     return publish(
         PublicProduct,
         product,
@@ -155,8 +165,10 @@ def _public_product(product: Product, capabilities: dict[str, PublicCapability])
         url=f"/products/{product.slug}/",
         body=RichText(product.body, product.source.path),
         price_display=format_price(product.price, product.currency),
-        capabilities=tuple(capabilities[s] for s in product.requires),
+        capabilities=tuple(capabilities[s] for s in product.requires if s in capabilities),
         source_path=product.source.path,
+        available=available,
+        back_on=back,
     )
 
 
@@ -171,7 +183,7 @@ def _public_pages(site: Site) -> tuple[PublicPage, ...]:
 def _with_menu(public: PublicSite) -> PublicSite:
     entries: list[tuple[int, int, str, MenuItem]] = []
     sections = (
-        ("products", "Products", "/products/", bool(public.products)),
+        ("products", "Products", "/products/", bool(public.products or public.withdrawn_products)),
         ("capabilities", "Capabilities", "/capabilities/", bool(public.capabilities)),
         ("network", "Network", "/network/", bool(public.partners)),
         ("blog", "Blog", "/blog/", bool(public.posts)),
