@@ -21,6 +21,7 @@ from typing import Callable, Iterable
 
 import jinja2
 
+from .content.changes import next_change
 from .content.load import RecordCache, load_site
 from .content.model import ModelMemo, Site, build_model
 from .deploy import BaseUrlChoice
@@ -97,6 +98,7 @@ class BuildResult:
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     unchanged: int = 0  # pages whose bytes were already in the output
+    next_change: str | None = None  # content/changes.py, for the summary
 
 
 def build_moment(options: BuildOptions) -> datetime:
@@ -467,8 +469,11 @@ def _build_site(
     finally:
         if session.staged is not None:
             session.staged.discard()  # a failed build: its staging folder goes
+    assert options.now is not None
+    change = next_change(rendered.site, options.now, options.drafts)
+    described = change.describe() if change is not None else None
     if recorder is not None:
-        _record(recorder, options, settings, session, rendered, output, copies, checks)
+        _record(recorder, options, settings, session, rendered, output, copies, checks, described)
     written = time.perf_counter()
     if keep is not None:
         keep.append((session, rendered))
@@ -476,7 +481,7 @@ def _build_site(
     timings = {"unchanged check": checked - started, **stages, "write": written - checked - sum(stages.values())}
     return BuildResult(
         output, len(rendered.files) + len(rendered.kept), len(copies), rendered.warnings,
-        written - started, timings, len(session.unchanged),
+        written - started, timings, len(session.unchanged), described,
     )
 
 
@@ -502,6 +507,7 @@ def _replay(
         static_files=replayed.static_files,
         warnings=replayed.warnings,
         unchanged=replayed.pages,
+        next_change=replayed.next_change,
     )
 
 
@@ -535,6 +541,7 @@ def _record(
     output: Path,
     copies: list[tuple[str, Path]],
     checks: list[snapshot.UntouchedOutputs],
+    next_change: str | None,
 ) -> None:
     """The manifest of a build that wrote its output: for the next no-change
     check, and the page book for the next incremental build."""
@@ -552,6 +559,7 @@ def _record(
         rendered.warnings,
         rendered.kept,
         book=session.book.to_json() if session.book is not None else None,
+        next_change=next_change,
         # Files found as the last build left them, and not written since.
         verified={
             label: signature

@@ -104,6 +104,7 @@ class Replay:
     pages: int
     static_files: int
     warnings: list[Problem]
+    next_change: str | None = None  # valid while the record is: the same build date
 
 
 def _scan(tops: Iterable[tuple[str, str]], follow: bool, skip: frozenset[str] = frozenset()) -> Listing:
@@ -251,6 +252,7 @@ class Recorder:
         warnings: Iterable[Problem],
         kept: Mapping[str, str] | None = None,
         book: JsonObject | None = None,
+        next_change: str | None = None,
         verified: Mapping[str, Signature] | None = None,
     ) -> None:
         """Write the record, unless the output does not hold exactly what
@@ -283,6 +285,7 @@ class Recorder:
                 "static_files": len(copies),
                 "warnings": [[w.path, w.line, w.message] for w in warnings],
                 "book": book,
+                "next_change": next_change,
             }
             _save(self.folder, record)
             (self.folder / SET_ASIDE_NAME).unlink(missing_ok=True)
@@ -465,11 +468,13 @@ def _replay(
     pages, static_files = record["pages"], record["static_files"]
     if not isinstance(warnings, list) or not isinstance(pages, int) or not isinstance(static_files, int):
         return None
+    change = record.get("next_change")
     return Replay(
         output=output,
         pages=pages,
         static_files=static_files,
         warnings=[_warning(item) for item in warnings],
+        next_change=change if isinstance(change, str) else None,
     )
 
 
