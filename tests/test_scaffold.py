@@ -28,6 +28,7 @@ SITE_FILES = {
     ".gitignore",
     "README.md",
     "netlify.toml",
+    "netlify/functions/scheduled-rebuild.mjs",
     "requirements.txt",
     "content/site.yaml",
     "content/business.yaml",
