@@ -177,10 +177,18 @@ def _add_report(commands: _Commands) -> None:
         description="Print the health of the alliance network: each capability's providers "
         "(white-label partners included: the report is for the owner and is never written "
         "anywhere), single points of failure, alliances ending soon and the products they "
-        "would make undeliverable, partners no product uses and overdue reviews. Exits 0 when "
-        "nothing needs attention, 1 otherwise.",
+        "would make undeliverable, partners no product uses, overdue reviews and the dated "
+        "changes coming. Exits 1 only when something needs action: an alliance ending within "
+        "--days that withdraws a product, an overdue review_by, or a product withdrawn today "
+        "for want of a provider; 0 otherwise, so it can run every morning.",
     )
     _add_source(report)
+    report.add_argument(
+        "--strict",
+        action="store_true",
+        help="single points of failure, partners no product uses and capabilities nobody "
+        "offers need action too",
+    )
     report.add_argument(
         "--days",
         metavar="N",
@@ -417,7 +425,7 @@ def run_report(args: argparse.Namespace) -> int:
         except ValueError:
             print(f"--date: must be a date like 2026-06-15, got '{args.date}'", file=sys.stderr)
             return 2
-    report, problems = report_site(args.source, on, days)
+    report, problems = report_site(args.source, on, days, args.strict)
     _print_problems(problems.errors, sys.stderr)
     if report is None:
         print("sitegen: no report: there is no site here", file=sys.stderr)

@@ -35,6 +35,10 @@ from .files import open_regular
 
 PREFIX = "/__sitegen__/"
 EVENTS_PATH = PREFIX + "events"
+# The network report (`sitegen report`) as a page of the preview: for the
+# owner's eyes, like the terminal; `build` never writes it.
+REPORT_PATH = PREFIX + "report/"
+REPORT_DAYS = 60
 SCRIPT_PATH = PREFIX + "live.js"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 DEBOUNCE_SECONDS = 0.008
@@ -103,6 +107,30 @@ class Preview:
         self.event = "reload"
         self.stopping = False
         self._build_lock = threading.Lock()
+
+    def report_page(self) -> bytes:
+        """The network report as of today, from the files as they are now
+        (read under the build lock: loading shares caches with rebuilds)."""
+        from .build import build_moment
+        from .report import format_text, report_site
+
+        options = self.session.options
+        with self._build_lock:
+            report, problems = report_site(options.source, build_moment(options).date(), REPORT_DAYS)
+        errors = "".join(f"<li>{html.escape(p.format())}</li>" for p in problems.errors)
+        body = (
+            f"<pre>{html.escape(format_text(report))}</pre>" if report is not None else "<p>There is no site here.</p>"
+        )
+        page = (
+            "<!doctype html><html lang=en><head><meta charset=utf-8>"
+            "<title>sitegen: network report</title></head><body>"
+            f"{f'<ol>{errors}</ol>' if errors else ''}{body}"
+            "<p>Only the preview shows this page; <code>sitegen build</code> never writes it.</p>"
+            "</body></html>"
+        )
+        with self.changed:
+            epoch = self.epoch
+        return inject_script(page.encode("utf-8"), epoch)
 
     def rebuild(self, changed: Iterable[Path] = ()) -> RebuildReport:
         changed = list(changed)
@@ -275,6 +303,9 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
             return
         if raw_path == SCRIPT_PATH:
             self._send(200, "text/javascript; charset=utf-8", self.live_script, head)
+            return
+        if raw_path in (REPORT_PATH, REPORT_PATH.rstrip("/")):
+            self._send(200, "text/html; charset=utf-8", self.preview.report_page(), head)
             return
         relative = clean_request_path(self.path)
         preview = self.preview

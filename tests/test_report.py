@@ -8,6 +8,7 @@ in-process.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -119,7 +120,13 @@ def test_troubled_site_prints_each_finding_and_exits_1(make_site):
     ) in out
     assert "content/partners/shine.yaml: 'Shine Co' (credited) provides 'Polishing', which no product requires" in out
     assert "Dyeing: 'Dye Works' (credited); lead time 2 weeks" in out
-    assert "sitegen: 4 findings need your attention" in out
+    # Only the ending that withdraws Scarf needs action (#14): single points
+    # of failure and the unused partner are information, unless --strict.
+    assert "sitegen: 1 finding needs your attention" in out
+    assert "Single points of failure (information) (2)" in out
+    strict = site.run("report", "--strict")
+    assert strict.returncode == 1
+    assert "sitegen: 4 findings need your attention" in flat(strict.stdout)
     # Dyeing today also has one provider that Scarf needs.
     assert "content/capabilities/dyeing.md: 'Dyeing' has one provider" in out
     for line in result.stdout.splitlines():
@@ -144,7 +151,13 @@ def test_troubled_site_json_parses_with_each_finding(make_site):
         "reviews_due_soon",
         "unoffered_capabilities",
         "undeliverable_products",
+        "coming_changes",
+        "strict",
         "errors",
+    ]
+    # Dye Works' end is dated in the window, and withdraws Scarf.
+    assert data["coming_changes"] == [
+        {"moment": "2026-07-06T00:00:00Z", "what": ["alliance with 'Dye Works' ends ('Scarf' becomes unavailable)"]}
     ]
     assert data["date"] == "2026-06-15" and data["days"] == 60 and data["healthy"] is False
     [ending] = data["ending"]
@@ -240,7 +253,10 @@ def test_white_label_partner_is_named_but_nothing_is_written(make_site):
     )
     before = sorted(p.relative_to(site.root) for p in site.root.rglob("*"))
     result = site.run("report")
-    assert result.returncode == 1  # Secret Stitchers is a single point of failure
+    # Secret Stitchers is a single point of failure: information (#14), and
+    # a failure with --strict.
+    assert result.returncode == 0
+    assert site.run("report", "--strict").returncode == 1
     out = flat(result.stdout)
     assert out.splitlines()[0].startswith("Network health report for Test Co")
     assert "for your eyes only: includes white-label partners" in out
@@ -333,7 +349,8 @@ def test_build_report_finds_the_troubled_sites_problems(make_site):
     assert [(e.partner.slug, e.days_left) for e in report.ending] == [("dye-works", 20)]
     assert [b.product.slug for b in report.ending[0].breaks] == ["scarf"]
     assert [u.partner.slug for u in report.unused_partners] == ["shine"]
-    assert report.attention == 4
+    assert report.attention == 1  # the ending that withdraws Scarf (#14)
+    assert replace(report, strict=True).attention == 4
     assert report.undeliverable_products == () and report.unoffered_capabilities == ()
     json.loads(format_json(report))
     assert "Dye Works" in format_text(report)
@@ -478,3 +495,52 @@ def test_report_window_is_clamped_at_the_end_of_the_calendar(make_site):
     format_text(report)
     with pytest.raises(ValueError):
         build_report(model, TODAY, -1)
+
+
+# --------------------------------------------------------------------------
+# What needs action, and the coming changes (#14)
+
+
+@pytest.mark.parametrize(
+    "files, needs_action",
+    [
+        # A single point of failure and an unused partner: information only.
+        ({"content/capabilities/sewing.md": capability("Sewing"),
+          "content/products/shirt.md": product("Shirt", ["sewing"]),
+          "content/partners/a.yaml": partner("Stitch A", ["sewing"]),
+          "content/partners/idle.yaml": partner("Idle Co", [])}, False),
+        # An overdue review.
+        ({"content/partners/a.yaml": partner("Stitch A", ["design"], review_by="2026-06-01")}, True),
+        # A product withdrawn today for want of a provider.
+        ({"content/capabilities/sewing.md": capability("Sewing"),
+          "content/products/shirt.md": product("Shirt", ["sewing"]),
+          "content/partners/a.yaml": partner("Stitch A", ["sewing"], until="2026-06-01")}, True),
+        # An alliance ending in the window that withdraws a product.
+        ({"content/capabilities/sewing.md": capability("Sewing"),
+          "content/products/shirt.md": product("Shirt", ["sewing"]),
+          "content/partners/a.yaml": partner("Stitch A", ["sewing"], until="2026-07-01")}, True),
+        # A season closing, a paused product: the owner's choice, information.
+        ({"content/products/widget.md": "---\ntitle: Widget\nrequires: [design]\navailable_until: 07-31\n---\nW.\n",
+          "content/products/paused.md": "---\ntitle: Paused\nrequires: [design]\nstatus: paused\n---\nP.\n"}, False),
+    ],
+    ids=["information-only", "overdue-review", "withdrawn-today", "ending-withdraws", "season-and-pause"],
+)
+def test_report_exits_1_only_when_something_needs_action(make_site, files, needs_action):
+    site = make_site(files)
+    result = site.run("report")
+    assert result.returncode == (1 if needs_action else 0), result.stdout + result.stderr
+
+
+def test_report_lists_the_coming_changes_in_its_window(make_site):
+    site = make_site({
+        "content/products/widget.md": "---\ntitle: Widget\nrequires: [design]\navailable_until: 07-31\n---\nW.\n",
+        "content/posts/later.md": "---\ntitle: Later\ndate: 2026-06-20\n---\nSoon.\n",
+        "content/posts/far.md": "---\ntitle: Far away\ndate: 2026-12-20\n---\nLater.\n",
+    })
+    result = site.run("report", "--days", "60")
+    assert result.returncode == 0
+    out = flat(result.stdout)
+    assert "Coming changes by 2026-08-14 (information) (2)" in out
+    assert "2026-06-20: post 'Later' is published" in out
+    assert "2026-08-01: 'Widget' becomes unavailable" in out
+    assert "Far away" not in out

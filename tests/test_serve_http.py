@@ -401,3 +401,19 @@ def test_a_body_too_slow_to_convert_in_a_rebuild_is_an_error_and_the_preview_goe
     assert not reports[0].ok
     assert any(e.startswith("content/posts/brackets.md: its Markdown took more than 0.2 s") for e in reports[0].errors)
     assert reports[1].ok, "the next save builds again"
+
+
+def test_the_network_report_is_a_page_of_the_preview_only(preview_site, serve):
+    preview_site.write({"content/partners/secret.yaml": "name: Secret Stitchers\ndisclosure: white-label\nprovides: [design]\n"})
+    preview = serve(preview_site)
+    status, headers, body = request(preview, "/__sitegen__/report/")
+    assert status == 200
+    text = body.decode()
+    assert "Network health report for" in text and "for your eyes only" in text
+    assert "Secret Stitchers" in text, "the owner's report names white-label partners"
+    assert "sitegen build</code> never writes it" in text
+    assert request(preview, "/__sitegen__/report/", host="evil.example")[0] == 403
+    preview.stop()
+    assert preview_site.build().returncode == 0
+    assert not (preview_site.public / "__sitegen__").exists()
+    assert b"Secret Stitchers" not in b"".join(preview_site.output_bytes().values())

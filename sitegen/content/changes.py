@@ -43,31 +43,41 @@ class Change:
 def next_change(site: Site, now: datetime, include_drafts: bool = False) -> Change | None:
     """The first change after `now` (see the module docstring), or None
     when nothing is dated within HORIZON_DAYS."""
+    found = coming_changes(site, now, now.date() + timedelta(days=HORIZON_DAYS), include_drafts, first=True)
+    return found[0] if found else None
+
+
+def coming_changes(
+    site: Site, now: datetime, until: date, include_drafts: bool = False, first: bool = False
+) -> list[Change]:
+    """Every change after `now` up to the end of `until`, in order (with
+    `first`, only the first)."""
     today = now.date()
-    horizon = today + timedelta(days=HORIZON_DAYS)
     days: set[date] = set()
     for partner in site.partners:
-        if partner.since is not None and today < partner.since <= horizon:
+        if partner.since is not None and today < partner.since <= until:
             days.add(partner.since)
-        if partner.until is not None and today <= partner.until < horizon:
+        if partner.until is not None and today <= partner.until < until:
             days.add(partner.until + timedelta(days=1))
     for product in site.products:
-        found = season_change(product.available_from, product.available_until, today)
-        if found is not None and found <= horizon:
-            days.add(found)
+        edge = season_change(product.available_from, product.available_until, today)
+        while edge is not None and edge <= until:
+            days.add(edge)
+            if first:
+                break
+            edge = season_change(product.available_from, product.available_until, edge)
     moments: dict[datetime, list[str]] = {}
     for day in sorted(days):
         described = _network_changes(site, day)
         if described:
             moments.setdefault(_midnight(day), []).extend(described)
-            break  # later days cannot come first
+            if first:
+                break  # later days cannot come first
     for post in site.posts:
-        if post.date > now and (include_drafts or not post.draft) and post.date.date() <= horizon:
+        if post.date > now and (include_drafts or not post.draft) and post.date.date() <= until:
             moments.setdefault(post.date.astimezone(timezone.utc), []).append(f"post '{post.title}' is published")
-    if not moments:
-        return None
-    first = min(moments)
-    return Change(first, tuple(moments[first]))
+    found = [Change(moment, tuple(moments[moment])) for moment in sorted(moments)]
+    return found[:1] if first else found
 
 
 def _midnight(day: date) -> datetime:

@@ -15,7 +15,8 @@ the window [on, on + days]:
 * **capabilities**: every capability with its providers. In-house counts as
   one provider; each *active* partner that provides it is one more (with its
   disclosure, credited or white-label). Lead time as written.
-* **single points of failure** (needs attention): a capability with exactly
+* **single points of failure** (information; needs attention with
+  `--strict`): a capability with exactly
   one provider in total, that provider being a partner, and required by at
   least one product deliverable on `on` (those products are listed). A
   capability that only the company itself provides (in-house, no partner) is
@@ -30,21 +31,26 @@ the window [on, on + days]:
   product needs attention; one that breaks nothing is informational.
 * **starting** alliances (informational): partners whose `since` falls in
   (on, on + days], with the products they would make deliverable that day.
-* **unused partners** (needs attention): partners active on `on` none of
+* **unused partners** (information; needs attention with `--strict`):
+  partners active on `on` none of
   whose provided capabilities is required by any product (a partner that
   provides nothing is unused too).
 * **overdue reviews** (needs attention): `review_by` before `on`; **reviews
   due soon** (informational): `review_by` within the window. Partners whose
   alliance has already ended (`until` before `on`) are left out of both: their
   facts no longer reach the site.
-* **unoffered capabilities** (informational; `sitegen check` warns about them
-  too): not in-house and no active partner, with the products requiring them.
-* **undeliverable products** (needs attention): products not deliverable on
-  `on`, with the capabilities they miss (a slug without a valid capability
-  file, unknown or with errors, is shown as "not a valid capability").
+* **unoffered capabilities** (information; needs attention with `--strict`;
+  `sitegen check` warns about them too): not in-house and no active
+  partner, with the products requiring them.
+* **undeliverable products** (needs attention: a build withdraws them):
+  products not deliverable on `on`, with the capabilities they miss (a slug
+  without a valid capability file, unknown or with errors, is shown as "not
+  a valid capability").
+* **coming changes** (information): every dated change in (on, on + days]
+  that changes what the site shows (content/changes.py): alliances starting
+  or ending, seasons opening or closing, posts coming due.
 * **errors**: content errors found while building the model for `on`
-  (needs attention; they include the errors a build on that day would give
-  for undeliverable products). The model keeps the valid part of the site, so
+  (needs attention). The model keeps the valid part of the site, so
   the report still runs, but it may be incomplete: the CLI prints the errors
   first on standard error, as `path:line: message`, and exits 1.
 
@@ -54,7 +60,8 @@ hanging indent without breaking paths or quoted names, an "All good" line for
 an empty section, and a last `sitegen: ...` summary line. JSON output is one
 object with the keys date, days, healthy, capabilities,
 single_points_of_failure, ending, starting, unused_partners, overdue_reviews,
-reviews_due_soon, unoffered_capabilities, undeliverable_products, errors, in
+reviews_due_soon, unoffered_capabilities, undeliverable_products, coming_changes
+(each {moment, what}), strict, errors, in
 that order; dates are ISO, capabilities and products are {slug, title, path}
 (path null for a capability slug without a valid file), partners {slug,
 name, disclosure, path}. `--days` is 0 to MAX_DAYS; the window's end is

@@ -108,6 +108,10 @@ def report_json(report: Report) -> dict[str, Any]:
             for u in report.unoffered_capabilities
         ],
         "undeliverable_products": [_gap_json(g) for g in report.undeliverable_products],
+        "coming_changes": [
+            {"moment": c.moment.isoformat().replace("+00:00", "Z"), "what": list(c.what)} for c in report.coming
+        ],
+        "strict": report.strict,
         "errors": [
             {"path": e.path, "line": e.line, "message": e.message} for e in report.errors
         ],

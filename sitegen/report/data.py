@@ -5,11 +5,12 @@ site folder for the CLI."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..errors import Problem, Problems
+from ..content.changes import Change, coming_changes
 from ..content.load import load_site
 from ..content.model import Capability, Partner, Product, Site, build_model
 from ..content.network import Network, derive_network
@@ -121,6 +122,12 @@ class Report:
     unoffered_capabilities: tuple[Unoffered, ...]
     undeliverable_products: tuple[ProductGap, ...]
     errors: tuple[Problem, ...] = ()
+    # Dated changes in the window (content/changes.py): what the site will
+    # do by itself, for the owner's calendar (information).
+    coming: tuple[Change, ...] = ()
+    # --strict: single points of failure, unused partners and capabilities
+    # nobody offers need attention too.
+    strict: bool = False
 
     @property
     def window_end(self) -> date:
@@ -132,14 +139,16 @@ class Report:
 
     @property
     def attention(self) -> int:
-        """How many findings need the owner's attention (content errors apart)."""
-        return (
-            len(self.single_points_of_failure)
-            + len(self.breaking_endings)
-            + len(self.unused_partners)
-            + len(self.overdue_reviews)
-            + len(self.undeliverable_products)
-        )
+        """How many findings need the owner's action (content errors apart):
+        an alliance ending in the window that withdraws a product, an
+        overdue review, a product withdrawn today for want of a provider.
+        The rest is information, unless `strict`."""
+        needed = len(self.breaking_endings) + len(self.overdue_reviews) + len(self.undeliverable_products)
+        if self.strict:
+            needed += (
+                len(self.single_points_of_failure) + len(self.unused_partners) + len(self.unoffered_capabilities)
+            )
+        return needed
 
     @property
     def healthy(self) -> bool:
@@ -198,7 +207,7 @@ def _products(products: Iterable[Product]) -> tuple[ItemRef, ...]:
 
 
 def build_report(
-    site: Site, on: date, days: int, errors: Sequence[Problem] = ()
+    site: Site, on: date, days: int, errors: Sequence[Problem] = (), strict: bool = False
 ) -> Report:
     """The network's health on `on`, looking `days` ahead. Pure."""
     if days < 0:
@@ -225,6 +234,8 @@ def build_report(
         unoffered_capabilities=_unoffered(look, capabilities, products, today),
         undeliverable_products=_undeliverable(look, products, today),
         errors=tuple(e for e in errors if e.is_error),
+        coming=tuple(coming_changes(site, datetime.combine(on, time.max, tzinfo=timezone.utc), end)),
+        strict=strict,
     )
 
 
@@ -411,7 +422,7 @@ def _undeliverable(
     )
 
 
-def report_site(source: Path, on: date, days: int) -> tuple[Report | None, Problems]:
+def report_site(source: Path, on: date, days: int, strict: bool = False) -> tuple[Report | None, Problems]:
     """Load the site folder and report on it.
 
     The report is None only when there is no site to report on (no content/
@@ -424,4 +435,4 @@ def report_site(source: Path, on: date, days: int) -> tuple[Report | None, Probl
     if not (root / "content").is_dir():
         return None, problems
     site = build_model(records, problems, on)
-    return build_report(site, on, days, problems.errors), problems
+    return build_report(site, on, days, problems.errors, strict), problems

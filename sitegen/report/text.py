@@ -77,9 +77,10 @@ def format_text(report: Report) -> str:
     end = report.window_end
     lines = _header(report)
     _section(lines, "Capabilities and their providers", _capabilities(report), "No capabilities.")
+    info = "" if report.strict else " (information)"
     _section(
         lines,
-        "Single points of failure",
+        f"Single points of failure{info}",
         _single_points(report),
         "All good: every capability a product needs has a second provider "
         "or is in-house.",
@@ -93,14 +94,14 @@ def format_text(report: Report) -> str:
     _section(lines, f"Alliances starting by {end} (information)", _starting(report), "None.")
     _section(
         lines,
-        "Partners no product uses",
+        f"Partners no product uses{info}",
         _unused(report),
         "All good: every active partner provides something a product needs.",
     )
     _section(lines, "Partner reviews", _reviews(report), "All good: no review is overdue or due soon.")
     _section(
         lines,
-        "Capabilities nobody offers",
+        f"Capabilities nobody offers{info}",
         _unoffered(report),
         "All good: every capability is offered.",
     )
@@ -109,6 +110,12 @@ def format_text(report: Report) -> str:
         "Products that cannot be delivered",
         _undeliverable(report),
         "All good: every product is deliverable.",
+    )
+    _section(
+        lines,
+        f"Coming changes by {end} (information)",
+        [f"{c.describe()[len('next change '):]}" for c in report.coming],
+        "None: nothing the site shows is dated in this window.",
     )
     if report.errors:
         _section(lines, "Content errors", [_errors(report)], "")
