@@ -50,7 +50,8 @@ SAMPLES: dict[type, Callable[[str], tuple[Any, Any]]] = {
     schema.Moment: lambda name: ("2026-02-01 10:00", "2026-06-01 09:00"),
     schema.TextList: lambda name: (["one", "two"], ["three"]),
     schema.Terms: lambda name: (["Soup", "Winter"], ["soup", "Local Farms"]),
-    schema.References: lambda name: (["design", "firing"], ["design"]),
+    # A partner's `sells` names products; every other reference, capabilities.
+    schema.References: lambda name: (["mug"], ["mug", "bowl"]) if name == "sells" else (["design", "firing"], ["design"]),
     schema.Currency: lambda name: ("GBP", "EUR"),
     schema.Email: lambda name: ("a@example.com", "b@example.com"),
     schema.Language: lambda name: ("en", "fr"),

@@ -22,7 +22,7 @@ from ..deploy import BaseUrlChoice
 from ..errors import Problem, Problems
 from .fields import Fields, url_problem
 from .load import Record, Records
-from .network import Network, check_network, derive_network
+from .network import Network, check_network, check_sells, derive_network
 from ..incremental.cache import made
 from ..incremental.memo import Memo
 from .schema import (
@@ -70,6 +70,8 @@ PARTNER_KINDS = (
     "equipment",
     "space",
     "service",
+    "reseller",
+    "stockist",
 )
 DISCLOSURES = ("credited", "white-label")
 
@@ -166,6 +168,14 @@ class Partner:
     review_by: date | None = key(
         DAY, public=False, added=True, doc="date by which the owner should re-confirm this partner's facts",
     )
+    sells: tuple[str, ...] = key(
+        REFERENCES, public=False, default=(), added=True,
+        doc="product slugs this partner sells (a reseller, stockist or distributor): an active credited "
+        "one is listed on /where-to-buy/ and on those products' pages",
+    )
+    address: str | None = key(TEXT, public=True, added=True, doc="where customers find the shop (resellers)")
+    hours: str | None = key(TEXT, public=True, added=True, doc="opening hours, as written (resellers)")
+    map_url: str | None = key(AbsoluteUrl(), public=True, added=True, doc="a link to the shop on a map (http or https)")
     source: Source
 
     @property
@@ -359,7 +369,10 @@ def build_business(record: Record, problems: Problems) -> Business:
     return Business(**values, source=_source(record, problems))
 
 
-def build_partner(record: Record, problems: Problems, refs: dict[str, list[tuple[str, int]]]) -> Partner | None:
+def build_partner(
+    record: Record, problems: Problems, refs: dict[str, list[tuple[str, int]]],
+    sells_refs: dict[str, list[tuple[str, int]]] | None = None,
+) -> Partner | None:
     slug = _file_slug(record, problems)
     f = _fields(record, problems, Partner)
     values, complete = read_entry(Partner, f)
@@ -369,6 +382,8 @@ def build_partner(record: Record, problems: Problems, refs: dict[str, list[tuple
     if slug is None or not complete:
         return None
     refs[slug] = f.references["provides"]
+    if sells_refs is not None:
+        sells_refs[slug] = f.references["sells"]
     return Partner(**values, slug=slug, source=_source(record, problems))
 
 
@@ -479,9 +494,10 @@ def build_model(
         else _placeholder_config(records.root, business.name)
     )
     partner_refs: dict[str, list[tuple[str, int]]] = {}
+    sells_refs: dict[str, list[tuple[str, int]]] = {}
     product_refs: dict[str, list[tuple[str, int]]] = {}
     partners = tuple(
-        p for r in records.partners if (p := build_partner(r, problems, partner_refs))
+        p for r in records.partners if (p := build_partner(r, problems, partner_refs, sells_refs))
     )
     capabilities = tuple(c for r in records.capabilities if (c := build_capability(r, problems)))
     products = tuple(
@@ -505,6 +521,10 @@ def build_model(
     check_network(
         partners, capabilities, products, network, partner_refs, product_refs, problems, broken
     )
+    unbuilt = {slugify(r.slug) for r in records.products} | {
+        slugify(p.stem) for p in records.unreadable.get("product", [])
+    }
+    check_sells(partners, products, sells_refs, problems, unbuilt - {p.slug for p in products})
     return Site(
         root=records.root,
         config=config,

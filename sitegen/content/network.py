@@ -86,6 +86,27 @@ def check_network(
             )
 
 
+def check_sells(
+    partners: tuple[Partner, ...],
+    products: tuple[Product, ...],
+    sells_refs: References,
+    problems: Problems,
+    broken: frozenset[str] | set[str] = frozenset(),
+) -> None:
+    """A partner's `sells` must name products (files whose own errors are
+    reported already, `broken`, are not reported again)."""
+    known = {p.slug: p for p in products}
+    for partner in partners:
+        for raw, line in sells_refs.get(partner.slug, []):
+            slug = slugify(raw)
+            if slug not in known and slug not in broken:
+                problems.error(
+                    partner.source.path,
+                    line,
+                    f"partner '{partner.name}' sells unknown product '{raw}'" + _did_you_mean(slug, known, "products"),
+                )
+
+
 def _check_requirement(
     product: Product,
     raw: str,
@@ -129,10 +150,10 @@ def _describe_inactive(partner: Partner, on: date) -> str:
     return f"'{partner.name}' ({partner.source.path}) ended on {partner.until}"
 
 
-def _did_you_mean(slug: str, known: Mapping[str, Any]) -> str:
+def _did_you_mean(slug: str, known: Mapping[str, Any], folder: str = "capabilities") -> str:
     hint = difflib.get_close_matches(slug, list(known), n=1)
     if hint:
         return f" (did you mean '{hint[0]}'?)"
     if known:
         return f" (known: {', '.join(sorted(known))})"
-    return " (there are no files in content/capabilities/)"
+    return f" (there are no files in content/{folder}/)"

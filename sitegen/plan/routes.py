@@ -20,6 +20,7 @@ from ..view import metadata
 from ..errors import Problems
 from ..incremental.cache import made
 from ..view.objects import Link, PublicPost, PublicSite, Taxonomy, TaxonomySummary
+from ..view.public import WHERE_TO_BUY
 from .memo import RouteMemo
 from .pages import (
     PageMeta,
@@ -278,6 +279,15 @@ def _plan_catalogue(planner: _Planner, public: PublicSite) -> None:
         "/network/", "network.html", "the network page (built-in)", "Our network", None, "network",
         partners=public.partners,
     )
+    if public.resellers and not any(page.url == WHERE_TO_BUY for page in public.pages):
+        # Where to buy: the active credited resellers, by location. A page of
+        # your own at the same URL (pages/where-to-buy.md) is used instead.
+        planner.add(
+            WHERE_TO_BUY, "where-to-buy.html", "the where-to-buy page (built-in)", "Where to buy",
+            f"Shops and stockists that sell {public.business.name}'s products.", "where-to-buy",
+            json_ld=tuple(metadata.store_blocks(public, group.partners) for group in public.resellers),
+            resellers=public.resellers,
+        )
 
 
 def _plan_pages(planner: _Planner, public: PublicSite) -> None:

@@ -33,8 +33,8 @@ the window [on, on + days]:
   (on, on + days], with the products they would make deliverable that day.
 * **unused partners** (information; needs attention with `--strict`):
   partners active on `on` none of
-  whose provided capabilities is required by any product (a partner that
-  provides nothing is unused too).
+  whose provided capabilities is required by any product and that sell no
+  product (a partner that provides and sells nothing is unused too).
 * **overdue reviews** (needs attention): `review_by` before `on`; **reviews
   due soon** (informational): `review_by` within the window. Partners whose
   alliance has already ended (`until` before `on`) are left out of both: their

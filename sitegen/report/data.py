@@ -356,12 +356,14 @@ def _starting(
 def _unused(
     look: _Lookup, partners: Sequence[Partner], products: Sequence[Product], on: date
 ) -> tuple[Unused, ...]:
-    """Partners active on `on` that provide nothing any product requires."""
+    """Partners active on `on` that provide nothing any product requires
+    and sell no product (a reseller is used: it sells)."""
     required = {slug for p in products for slug in p.requires}
+    known = {p.slug for p in products}
     return tuple(
         Unused(_partner_ref(p), look.capabilities_of(p.provides))
         for p in partners
-        if p.is_active(on) and not required.intersection(p.provides)
+        if p.is_active(on) and not required.intersection(p.provides) and not known.intersection(p.sells)
     )
 
 

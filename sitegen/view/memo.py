@@ -25,6 +25,7 @@ _SITE_PARTS = (
     "pages",
     "products",
     "withdrawn_products",
+    "resellers",
     "capabilities",
     "partners",
     "tag_index",

@@ -20,7 +20,7 @@ from typing import Any, Union
 
 from markupsafe import Markup
 
-from .objects import Link, PublicPost, PublicProduct, PublicSite
+from .objects import Link, PublicPartner, PublicPost, PublicProduct, PublicSite
 
 SCHEMA = "https://schema.org"
 _PLAIN_PRICE = re.compile(r"^\d+(?:\.\d+)?$")
@@ -124,6 +124,31 @@ def home_blocks(public: PublicSite) -> list[Markup]:
         "inLanguage": public.language,
     }
     return [json_ld({"@context": SCHEMA, **organization(public, full=True)}), json_ld(website)]
+
+
+def store_blocks(public: PublicSite, partners: tuple[PublicPartner, ...]) -> Markup:
+    """schema.org Store data for resellers (active credited partners only:
+    the public view holds no other)."""
+    stores = [
+        _drop_empty(
+            {
+                "@type": "Store",
+                "name": partner.name,
+                "url": partner.url if partner.url else None,
+                "address": partner.address,
+                "description": partner.blurb,
+                "hasMap": partner.map_url,
+                # `hours` is free text; schema.org's openingHours wants "Mo-Fr 09:00-17:00".
+                "makesOffer": [
+                    {"@type": "Offer", "itemOffered": {"@type": "Product", "name": link.title,
+                                                       "url": absolute(public.base_url, link.url)}}
+                    for link in partner.products
+                ],
+            }
+        )
+        for partner in partners
+    ]
+    return json_ld({"@context": SCHEMA, "@graph": stores})
 
 
 def product_block(public: PublicSite, product: PublicProduct) -> Markup:

@@ -58,6 +58,15 @@ class PublicPartner(Published):
     kind_label: str | None
     anchor_url: str
     capabilities: tuple[Link, ...]
+    products: tuple[Link, ...] = ()  # the products it sells (a reseller), by title
+
+
+@dataclass(frozen=True)
+class ResellerGroup:
+    """The resellers of one location (`location` "" for those without)."""
+
+    location: str
+    partners: tuple[PublicPartner, ...]
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,7 @@ class PublicProduct(Published):
     # no active provider): its page says so and takes no orders.
     available: bool = True
     back_on: date | None = None  # when a withdrawn product's season comes back
+    sellers: tuple[PublicPartner, ...] = ()  # active credited resellers of it ("Also sold at")
 
 
 @dataclass(frozen=True)
@@ -221,6 +231,9 @@ class PublicSite(Published):
     has_posts: bool
     # Products not for sale today, whose pages stay at their URLs.
     withdrawn_products: tuple[PublicProduct, ...] = field(default=())
+    # Active credited partners that sell products, grouped by location (for
+    # /where-to-buy/, which exists when there is one).
+    resellers: tuple[ResellerGroup, ...] = field(default=())
     menu: tuple[MenuItem, ...] = field(default=())
     forms: FormSettings = field(default=FormSettings())
 

@@ -31,6 +31,7 @@ from .objects import (
     PublicPartner,
     PublicProduct,
     PublicSite,
+    ResellerGroup,
     RichText,
     form_settings,
 )
@@ -45,12 +46,15 @@ KIND_LABELS = {
     "equipment": "Equipment partner",
     "space": "Space partner",
     "service": "Service partner",
+    "reseller": "Reseller",
+    "stockist": "Stockist",
 }
 
 CURRENCY_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€", "JPY": "¥", "INR": "₹", "CHF": "CHF "}
 # Built-in sections take these menu positions so pages can go before, between
 # or after them with their own `menu` numbers.
-SECTION_MENU_ORDER = {"products": 10, "capabilities": 20, "network": 30, "blog": 40}
+SECTION_MENU_ORDER = {"products": 10, "where-to-buy": 15, "capabilities": 20, "network": 30, "blog": 40}
+WHERE_TO_BUY = "/where-to-buy/"
 
 
 def format_price(price: str | None, currency: str | None) -> str | None:
@@ -62,7 +66,9 @@ def format_price(price: str | None, currency: str | None) -> str | None:
     return f"{symbol}{price}" if symbol else f"{price} {currency}"
 
 
-def _public_partner(partner: Partner, capability_links: tuple[Link, ...]) -> PublicPartner:
+def _public_partner(
+    partner: Partner, capability_links: tuple[Link, ...], product_links: tuple[Link, ...]
+) -> PublicPartner:
     return publish(
         PublicPartner,
         partner,
@@ -70,6 +76,7 @@ def _public_partner(partner: Partner, capability_links: tuple[Link, ...]) -> Pub
         kind_label=KIND_LABELS.get(partner.kind) if partner.kind else None,
         anchor_url=f"/network/#{partner.slug}",
         capabilities=capability_links,
+        products=product_links,
     )
 
 
@@ -103,10 +110,11 @@ def build_public_site(
         site.config,
         build_date=network.on,
         business=publish(PublicBusiness, site.business),
-        products=tuple(_public_product(p, capabilities, network) for p in for_sale),
+        products=tuple(_public_product(p, capabilities, network, partners) for p in for_sale),
         withdrawn_products=tuple(
-            _public_product(p, capabilities, network) for p in products if p.slug not in network.available
+            _public_product(p, capabilities, network, partners) for p in products if p.slug not in network.available
         ),
+        resellers=_reseller_groups(partners),
         capabilities=tuple(capabilities.values()),
         partners=tuple(partners.values()),
         posts=posts,
@@ -127,7 +135,28 @@ def _public_partners(site: Site, links: dict[str, Link]) -> dict[str, PublicPart
     credited = sorted(
         (p for p in site.network.active_partners if p.credited), key=lambda p: (_sort_title(p.name), p.slug)
     )
-    return {p.slug: _public_partner(p, tuple(links[s] for s in p.provides if s in links)) for p in credited}
+    products = {p.slug: p for p in site.products}
+    return {
+        p.slug: _public_partner(
+            p,
+            tuple(links[s] for s in p.provides if s in links),
+            tuple(sorted(
+                (Link(products[s].title, f"/products/{s}/") for s in dict.fromkeys(p.sells) if s in products),
+                key=lambda link: (_sort_title(link.title), link.url),
+            )),
+        )
+        for p in credited
+    }
+
+
+def _reseller_groups(partners: dict[str, PublicPartner]) -> tuple[ResellerGroup, ...]:
+    """Partners that sell something, by location (those without one last)."""
+    groups: dict[str, list[PublicPartner]] = {}
+    for partner in partners.values():
+        if partner.products:
+            groups.setdefault((partner.location or "").strip(), []).append(partner)
+    order = sorted(groups, key=lambda location: (location == "", _sort_title(location), location))
+    return tuple(ResellerGroup(location, tuple(groups[location])) for location in order)
 
 
 def _public_capabilities(
@@ -151,7 +180,9 @@ def _public_capabilities(
     return found
 
 
-def _public_product(product: Product, capabilities: dict[str, PublicCapability], network: Network) -> PublicProduct:
+def _public_product(
+    product: Product, capabilities: dict[str, PublicCapability], network: Network, partners: dict[str, PublicPartner]
+) -> PublicProduct:
     """A product for sale, or withdrawn: then only the capabilities still
     offered are shown, and the day its season comes back (if it will)."""
     available = product.slug in network.available
@@ -169,6 +200,7 @@ def _public_product(product: Product, capabilities: dict[str, PublicCapability],
         source_path=product.source.path,
         available=available,
         back_on=back,
+        sellers=tuple(p for p in partners.values() if any(link.url == f"/products/{product.slug}/" for link in p.products)),
     )
 
 
@@ -184,6 +216,9 @@ def _with_menu(public: PublicSite) -> PublicSite:
     entries: list[tuple[int, int, str, MenuItem]] = []
     sections = (
         ("products", "Products", "/products/", bool(public.products or public.withdrawn_products)),
+        # A page of your own at /where-to-buy/ replaces the built-in one.
+        ("where-to-buy", "Where to buy", WHERE_TO_BUY,
+         bool(public.resellers) and not any(p.url == WHERE_TO_BUY for p in public.pages)),
         ("capabilities", "Capabilities", "/capabilities/", bool(public.capabilities)),
         ("network", "Network", "/network/", bool(public.partners)),
         ("blog", "Blog", "/blog/", bool(public.posts)),
