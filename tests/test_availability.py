@@ -171,3 +171,19 @@ def test_availability_mistakes_are_errors_at_their_line(make_site, keys, message
     run = site.build()
     assert run.returncode == 1
     assert any(line.startswith("content/products/widget.md:") and message in line for line in run.error_lines), run.stderr
+
+
+def test_the_calendar_s_ends_are_no_crash():
+    start, end = parse_season_day("10-01"), parse_season_day("03-31")
+    assert next_change(start, end, date(9999, 12, 31)) is None
+    assert next_change(start, end, date(9999, 6, 1)) == date(9999, 10, 1)
+    assert back_on(start, end, date(9999, 6, 1)) == date(9999, 10, 1)
+    assert next_change(start, end, date(1, 1, 1)) == date(1, 4, 1)
+
+
+def test_a_build_at_the_end_of_time_has_no_next_change_and_no_crash(make_site):
+    site = make_site({"content/products/widget.md": "---\ntitle: Widget\nrequires: [design]\navailable_from: 10-01\navailable_until: 03-31\n---\nW.\n",
+                      "content/partners/p.yaml": "name: P\nprovides: [design]\nuntil: 9999-12-31\n"})
+    run = site.run("build", env={"SOURCE_DATE_EPOCH": "253402300799"})
+    assert run.returncode == 0, run.stderr
+    assert "internal error" not in run.stderr

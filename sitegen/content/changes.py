@@ -43,7 +43,9 @@ class Change:
 def next_change(site: Site, now: datetime, include_drafts: bool = False) -> Change | None:
     """The first change after `now` (see the module docstring), or None
     when nothing is dated within HORIZON_DAYS."""
-    found = coming_changes(site, now, now.date() + timedelta(days=HORIZON_DAYS), include_drafts, first=True)
+    today = now.date()
+    horizon = today + timedelta(days=HORIZON_DAYS) if (date.max - today).days > HORIZON_DAYS else date.max
+    found = coming_changes(site, now, horizon, include_drafts, first=True)
     return found[0] if found else None
 
 

@@ -71,11 +71,11 @@ def back_on(start: SeasonDay | None, end: SeasonDay | None, on: date) -> date | 
     if available_on(start, end, on):
         return None
     if _yearly(start, end):
-        for year in (on.year, on.year + 1):
+        for year in _this_and_next(on.year):
             first = start.in_year(year) if start is not None else date(year, 1, 1)
             if first > on:
                 return first
-        return None  # pragma: no cover - a yearly window always comes back
+        return None  # the calendar's end
     if start is not None and on < _dated(start):
         return _dated(start)
     return None
@@ -88,15 +88,15 @@ def next_change(start: SeasonDay | None, end: SeasonDay | None, on: date) -> dat
         return None
     candidates: list[date] = []
     if _yearly(start, end):
-        for year in (on.year, on.year + 1):
+        for year in _this_and_next(on.year):
             if start is not None:
                 candidates.append(start.in_year(year))
-            if end is not None:
+            if end is not None and end.in_year(year) < date.max:
                 candidates.append(end.in_year(year) + timedelta(days=1))
             if start is None:
                 candidates.append(date(year, 1, 1))
-            if end is None:
-                candidates.append(date(year + 1, 1, 1) if year < 9999 else date(year, 12, 31))
+            if end is None and year < date.max.year:
+                candidates.append(date(year + 1, 1, 1))
     else:
         if start is not None:
             candidates.append(_dated(start))
@@ -106,6 +106,11 @@ def next_change(start: SeasonDay | None, end: SeasonDay | None, on: date) -> dat
         if available_on(start, end, moment) != today:
             return moment
     return None
+
+
+def _this_and_next(year: int) -> tuple[int, ...]:
+    """`year` and the one after, within the calendar (it ends in 9999)."""
+    return (year, year + 1) if year < date.max.year else (year,)
 
 
 def mixed_forms(start: SeasonDay | None, end: SeasonDay | None) -> bool:
