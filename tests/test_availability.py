@@ -187,3 +187,20 @@ def test_a_build_at_the_end_of_time_has_no_next_change_and_no_crash(make_site):
     run = site.run("build", env={"SOURCE_DATE_EPOCH": "253402300799"})
     assert run.returncode == 0, run.stderr
     assert "internal error" not in run.stderr
+
+
+def test_a_leap_day_gap_within_the_window_is_a_change():
+    """03-01 to 02-28 every year leaves out 29 February of leap years."""
+    start, end = parse_season_day("03-01"), parse_season_day("02-28")
+    assert next_change(start, end, date(2026, 6, 15)) == date(2028, 2, 29)
+
+
+def test_only_ascii_digits_and_ordered_dates():
+    assert parse_season_day("２０２６-01-01") is None
+
+
+def test_a_dated_window_that_ends_before_it_starts_is_an_error(make_site):
+    site = make_site({"content/products/widget.md": "---\ntitle: Widget\nrequires: [design]\navailable_from: 2026-10-01\navailable_until: 2026-03-31\n---\nW.\n"})
+    run = site.build()
+    assert run.returncode == 1
+    assert "'available_until' (2026-03-31) is before 'available_from' (2026-10-01)" in run.stderr

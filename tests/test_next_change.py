@@ -88,3 +88,21 @@ def test_a_future_post(make_site):
 def test_nothing_dated_says_nothing(make_site):
     run = make_site().build()
     assert run.returncode == 0 and summary_lines(run) == []
+
+
+def test_with_future_a_post_loses_its_badge_rather_than_being_published(make_site):
+    site = make_site({"content/posts/soon.md": "---\ntitle: Soon\ndate: 2026-06-20 09:30\n---\nComing.\n"})
+    run = site.build("--future")
+    assert summary_lines(run) == ["sitegen: next change 2026-06-20 09:30 UTC: post 'Soon' loses its Scheduled badge"]
+
+
+def test_a_partner_that_never_ends_is_no_crash(make_site):
+    site = make_site({
+        "content/capabilities/delivery.md": DELIVERY,
+        "content/partners/lakeshore.yaml": COURIER.format(until="9999-12-31"),
+        "content/products/voyager.md": VOYAGER,
+    })
+    run = site.build()
+    assert run.returncode == 0, run.stderr
+    assert summary_lines(run) == []
+    assert site.run("report", "--days", "200").returncode == 0

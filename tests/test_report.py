@@ -544,3 +544,13 @@ def test_report_lists_the_coming_changes_in_its_window(make_site):
     assert "2026-06-20: post 'Later' is published" in out
     assert "2026-08-01: 'Widget' becomes unavailable" in out
     assert "Far away" not in out
+
+
+def test_a_paused_product_missing_a_provider_needs_no_action(make_site):
+    """The owner paused it: the report does not call for action every day."""
+    site = make_site({
+        "content/capabilities/sewing.md": capability("Sewing"),
+        "content/products/shirt.md": "---\ntitle: Shirt\nrequires: [sewing]\nstatus: paused\n---\nS.\n",
+        "content/partners/a.yaml": partner("Stitch A", ["sewing"], until="2026-06-01"),
+    })
+    assert site.run("report").returncode == 0

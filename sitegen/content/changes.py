@@ -40,17 +40,20 @@ class Change:
         return f"next change {when}: " + "; ".join(self.what)
 
 
-def next_change(site: Site, now: datetime, include_drafts: bool = False) -> Change | None:
+def next_change(
+    site: Site, now: datetime, include_drafts: bool = False, include_future: bool = False
+) -> Change | None:
     """The first change after `now` (see the module docstring), or None
     when nothing is dated within HORIZON_DAYS."""
     today = now.date()
     horizon = today + timedelta(days=HORIZON_DAYS) if (date.max - today).days > HORIZON_DAYS else date.max
-    found = coming_changes(site, now, horizon, include_drafts, first=True)
+    found = coming_changes(site, now, horizon, include_drafts, include_future, first=True)
     return found[0] if found else None
 
 
 def coming_changes(
-    site: Site, now: datetime, until: date, include_drafts: bool = False, first: bool = False
+    site: Site, now: datetime, until: date, include_drafts: bool = False, include_future: bool = False,
+    first: bool = False,
 ) -> list[Change]:
     """Every change after `now` up to the end of `until`, in order (with
     `first`, only the first)."""
@@ -77,7 +80,9 @@ def coming_changes(
                 break  # later days cannot come first
     for post in site.posts:
         if post.date > now and (include_drafts or not post.draft) and post.date.date() <= until:
-            moments.setdefault(post.date.astimezone(timezone.utc), []).append(f"post '{post.title}' is published")
+            # With --future the post is shown already, marked as scheduled.
+            what = "loses its Scheduled badge" if include_future else "is published"
+            moments.setdefault(post.date.astimezone(timezone.utc), []).append(f"post '{post.title}' {what}")
     found = [Change(moment, tuple(moments[moment])) for moment in sorted(moments)]
     return found[:1] if first else found
 
@@ -103,7 +108,7 @@ def _network_changes(site: Site, day: date) -> list[str]:
     for partner in site.partners:
         if partner.since == day:
             found.append(f"alliance with '{partner.name}' starts")
-        elif partner.until is not None and partner.until + timedelta(days=1) == day:
+        elif partner.until is not None and partner.until < date.max and partner.until + timedelta(days=1) == day:
             found.append(f"alliance with '{partner.name}' ends")
     if found:
         found[-1] += f" ({', '.join(effects)})" if effects else ""

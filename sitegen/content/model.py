@@ -402,12 +402,16 @@ def build_product(record: Record, problems: Problems, refs: dict[str, list[tuple
     if slug is None or not complete:
         return None
     refs[slug] = f.references["requires"]
-    if mixed_forms(values.get("available_from"), values.get("available_until")):
+    start, end = values.get("available_from"), values.get("available_until")
+    if mixed_forms(start, end):
         f.error(
             "available_until",
             "'available_from' and 'available_until' must both be days of the year (10-01) or both be "
             "dates (2027-10-01)",
         )
+        return None
+    if start is not None and end is not None and start.year is not None and str(end) < str(start):
+        f.error("available_until", f"'available_until' ({end}) is before 'available_from' ({start})")
         return None
     return Product(**values, slug=slug, body=record.body, source=_source(record, problems))
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-_FORM = re.compile(r"^(?:(\d{4})-)?(\d{2})-(\d{2})$")
+_FORM = re.compile(r"^(?:([0-9]{4})-)?([0-9]{2})-([0-9]{2})$")
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,9 @@ def next_change(start: SeasonDay | None, end: SeasonDay | None, on: date) -> dat
 
 
 def _this_and_next(year: int) -> tuple[int, ...]:
-    """`year` and the one after, within the calendar (it ends in 9999)."""
-    return (year, year + 1) if year < date.max.year else (year,)
+    """`year` and the four after, within the calendar (it ends in 9999):
+    a window's edges move around 29 February, which comes every four."""
+    return tuple(range(year, min(year + 5, date.max.year + 1)))
 
 
 def mixed_forms(start: SeasonDay | None, end: SeasonDay | None) -> bool:

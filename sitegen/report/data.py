@@ -315,7 +315,8 @@ def _breaks(
             look.capabilities_of(r for r in p.requires if r in lost),
         )
         for p in products
-        if p.slug in with_it.deliverable and p.slug not in without.deliverable
+        # A paused product is withdrawn already, by the owner's choice.
+        if p.slug in with_it.deliverable and p.slug not in without.deliverable and p.status != "paused"
     )
 
 
@@ -413,14 +414,15 @@ def _unoffered(
 def _undeliverable(
     look: _Lookup, products: Sequence[Product], today: Network
 ) -> tuple[ProductGap, ...]:
-    """Products not deliverable on the report date, with what they miss."""
+    """Products not deliverable on the report date, with what they miss
+    (a paused product is left out: the owner withdrew it already)."""
     return tuple(
         ProductGap(
             _product_ref(p),
             look.capabilities_of(r for r in p.requires if r not in today.offered),
         )
         for p in products
-        if p.slug not in today.deliverable
+        if p.slug not in today.deliverable and p.status != "paused"
     )
 
 
