@@ -108,3 +108,16 @@ def test_a_reseller_is_not_unused_in_the_report(make_site):
     site = make_site({"content/partners/cafe.yaml": CAFE})
     out = site.run("report").stdout
     assert "'Corner Café' (credited) provides nothing" not in " ".join(out.split())
+
+
+def test_a_partner_slug_never_repeats_an_id_of_the_page(make_site):
+    """Partner anchors are their slugs ([a-z0-9-]); the theme's own ids
+    have an underscore, so no file name can make an id appear twice."""
+    files = {}
+    for slug in ("main", "footer-about", "footer-contact", "where-1"):
+        files[f"content/partners/{slug}.yaml"] = CAFE.replace("Corner Café", f"Shop {slug}")
+    site = make_site(files)
+    assert site.build().returncode == 0
+    for url in ("/network/", "/where-to-buy/"):
+        ids = re.findall(r'\sid="([^"]+)"', site.page(url))
+        assert len(ids) == len(set(ids)), (url, sorted(i for i in ids if ids.count(i) > 1))
