@@ -471,7 +471,7 @@ def _build_site(
             session.staged.discard()  # a failed build: its staging folder goes
     assert options.now is not None
     change = next_change(rendered.site, options.now, options.drafts, options.future)
-    described = change.describe() if change is not None else None
+    described = f"next change {change.describe()}" if change is not None else None
     if recorder is not None:
         _record(recorder, options, settings, session, rendered, output, copies, checks, described)
     written = time.perf_counter()

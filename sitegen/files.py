@@ -35,25 +35,10 @@ def is_regular(path: str | os.PathLike[str]) -> bool:
         return False
 
 
-def open_regular(path: str | os.PathLike[str]) -> io.BufferedReader:
-    """`open(path, "rb")` for a regular file; raises NotRegularFile (an
-    OSError) without opening anything else, and OSError as open does."""
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        raise NotRegularFile(os.fspath(path))
-    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise NotRegularFile(os.fspath(path))
-        return os.fdopen(descriptor, "rb")
-    except BaseException:
-        os.close(descriptor)
-        raise
-
-
-def read_regular(path: str | os.PathLike[str]) -> bytes:
-    """The bytes of a regular file, with `open_regular`'s checks: one stat,
-    one open, one fstat, reads and a close (thousands of posts are read on
-    every build; a buffered file object costs more than the reading)."""
+def _open_regular_descriptor(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
+    """A descriptor of `path` and its stat, when it is a regular file
+    (looked at before opening, and checked again once opened, for a file
+    swapped in between); NotRegularFile otherwise, never opening it."""
     if not stat.S_ISREG(os.stat(path).st_mode):
         raise NotRegularFile(os.fspath(path))
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -61,6 +46,29 @@ def read_regular(path: str | os.PathLike[str]) -> bytes:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
             raise NotRegularFile(os.fspath(path))
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor, info
+
+
+def open_regular(path: str | os.PathLike[str]) -> io.BufferedReader:
+    """`open(path, "rb")` for a regular file; raises NotRegularFile (an
+    OSError) without opening anything else, and OSError as open does."""
+    descriptor, _ = _open_regular_descriptor(path)
+    try:
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def read_regular(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a regular file, with `open_regular`'s checks, without a
+    buffered file object (thousands of posts are read on every build; the
+    object cost more than the reading)."""
+    descriptor, info = _open_regular_descriptor(path)
+    try:
         chunks = []
         size = max(info.st_size, 0) + 1  # one more: a file that grew is read to its end
         while True:

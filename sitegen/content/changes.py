@@ -35,9 +35,14 @@ class Change:
     moment: datetime
     what: tuple[str, ...]
 
+    @property
+    def when(self) -> str:
+        """The day, with the time of day when it is not midnight UTC."""
+        return self.moment.date().isoformat() if self.moment.time() == time(0) else self.moment.strftime("%Y-%m-%d %H:%M UTC")
+
     def describe(self) -> str:
-        when = self.moment.date().isoformat() if self.moment.time() == time(0) else self.moment.strftime("%Y-%m-%d %H:%M UTC")
-        return f"next change {when}: " + "; ".join(self.what)
+        """When, and what changes then."""
+        return f"{self.when}: " + "; ".join(self.what)
 
 
 def next_change(

@@ -114,7 +114,7 @@ def format_text(report: Report) -> str:
     _section(
         lines,
         f"Coming changes by {end} (information)",
-        [f"{c.describe()[len('next change '):]}" for c in report.coming],
+        [c.describe() for c in report.coming],
         "None: nothing the site shows is dated in this window.",
     )
     if report.errors:

@@ -98,6 +98,7 @@ def build_public_site(
     )
     links = {c.slug: Link(c.title, f"/capabilities/{c.slug}/") for c in offered}
     partners = _public_partners(site, links)
+    sellers = _sellers(site, partners)
     products = sorted(site.products, key=lambda p: (_sort_title(p.title), p.slug))
     for_sale = [p for p in products if p.slug in network.available]
     capabilities = _public_capabilities(site, offered, partners, for_sale)
@@ -110,9 +111,10 @@ def build_public_site(
         site.config,
         build_date=network.on,
         business=publish(PublicBusiness, site.business),
-        products=tuple(_public_product(p, capabilities, network, partners) for p in for_sale),
+        products=tuple(_public_product(p, capabilities, network, sellers.get(p.slug, ())) for p in for_sale),
         withdrawn_products=tuple(
-            _public_product(p, capabilities, network, partners) for p in products if p.slug not in network.available
+            _public_product(p, capabilities, network, sellers.get(p.slug, ()))
+            for p in products if p.slug not in network.available
         ),
         resellers=_reseller_groups(partners),
         capabilities=tuple(capabilities.values()),
@@ -149,6 +151,17 @@ def _public_partners(site: Site, links: dict[str, Link]) -> dict[str, PublicPart
     }
 
 
+def _sellers(site: Site, partners: dict[str, PublicPartner]) -> dict[str, tuple[PublicPartner, ...]]:
+    """Product slug -> the published partners that sell it, by name."""
+    found: dict[str, list[PublicPartner]] = {}
+    for partner in site.network.active_partners:
+        public = partners.get(partner.slug)
+        if public is not None:
+            for slug in dict.fromkeys(partner.sells):
+                found.setdefault(slug, []).append(public)
+    return {slug: tuple(sorted(group, key=lambda p: (_sort_title(p.name), p.slug))) for slug, group in found.items()}
+
+
 def _reseller_groups(partners: dict[str, PublicPartner]) -> tuple[ResellerGroup, ...]:
     """Partners that sell something, by location (those without one last)."""
     groups: dict[str, list[PublicPartner]] = {}
@@ -181,7 +194,10 @@ def _public_capabilities(
 
 
 def _public_product(
-    product: Product, capabilities: dict[str, PublicCapability], network: Network, partners: dict[str, PublicPartner]
+    product: Product,
+    capabilities: dict[str, PublicCapability],
+    network: Network,
+    sellers: tuple[PublicPartner, ...],
 ) -> PublicProduct:
     """A product for sale, or withdrawn: then only the capabilities still
     offered are shown, and the day its season comes back (if it will)."""
@@ -200,7 +216,7 @@ def _public_product(
         source_path=product.source.path,
         available=available,
         back_on=back,
-        sellers=tuple(p for p in partners.values() if any(link.url == f"/products/{product.slug}/" for link in p.products)),
+        sellers=sellers,
     )
 
 
