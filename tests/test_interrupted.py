@@ -176,24 +176,35 @@ def test_a_damaged_journal_is_dropped_and_the_build_is_whole(make_site, tmp_path
         assert site.output_bytes() == cold_output(site, tmp_path)
 
 
-def test_a_second_build_waits_for_the_first(make_site) -> None:
-    site = make_site(POSTS)
+def start_while_locked(site, command: str, meanwhile) -> subprocess.Popen:
+    """`sitegen COMMAND` started while this process holds the site's lock,
+    as a running build does; once it said it waits, `meanwhile()` checks
+    the site, and the lock is released on return."""
     holder = os.open(site.root, os.O_RDONLY | os.O_DIRECTORY)
-    fcntl.flock(holder, fcntl.LOCK_EX)  # as a running build holds it
+    fcntl.flock(holder, fcntl.LOCK_EX)
     try:
         waiting = subprocess.Popen(
-            [sys.executable, "-m", "sitegen", "build"], cwd=site.root, env=cli_environment(),
+            [sys.executable, "-m", "sitegen", command], cwd=site.root, env=cli_environment(),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         selector = selectors.DefaultSelector()
         selector.register(waiting.stderr, selectors.EVENT_READ)
-        assert selector.select(timeout=120), "the second build neither waited nor said so"
-        line = waiting.stderr.readline()
-        assert "another build of this site is running; waiting" in line
+        assert selector.select(timeout=120), f"the second {command} neither waited nor said so"
+        assert "another build of this site is running; waiting" in waiting.stderr.readline()
         assert waiting.poll() is None
-        assert not site.public.exists(), "nothing is written while the other build runs"
+        meanwhile()
+        return waiting
     finally:
         os.close(holder)
+
+
+def test_a_second_build_waits_for_the_first(make_site) -> None:
+    site = make_site(POSTS)
+
+    def nothing_written() -> None:
+        assert not site.public.exists(), "nothing is written while the other build runs"
+
+    waiting = start_while_locked(site, "build", nothing_written)
     out, err = waiting.communicate(timeout=120)
     assert waiting.returncode == 0, err
     assert (site.public / "index.html").is_file()
@@ -203,20 +214,11 @@ def test_a_second_build_waits_for_the_first(make_site) -> None:
 def test_clean_waits_for_a_build_too(make_site) -> None:
     site = make_site(POSTS)
     assert site.build().returncode == 0
-    holder = os.open(site.root, os.O_RDONLY | os.O_DIRECTORY)
-    fcntl.flock(holder, fcntl.LOCK_EX)
-    try:
-        cleaning = subprocess.Popen(
-            [sys.executable, "-m", "sitegen", "clean"], cwd=site.root, env=cli_environment(),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        selector = selectors.DefaultSelector()
-        selector.register(cleaning.stderr, selectors.EVENT_READ)
-        assert selector.select(timeout=120)
-        assert "waiting" in cleaning.stderr.readline()
+
+    def nothing_removed() -> None:
         assert site.public.exists()
-    finally:
-        os.close(holder)
+
+    cleaning = start_while_locked(site, "clean", nothing_removed)
     cleaning.communicate(timeout=120)
     assert cleaning.returncode == 0
     assert not site.public.exists()

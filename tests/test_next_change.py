@@ -16,16 +16,21 @@ DELIVERY = "---\ntitle: Delivery\n---\nTo your door.\n"
 VOYAGER = "---\ntitle: Voyager 16\nrequires: [design, delivery]\n---\nA boat.\n"
 
 
+def courier_site(make_site, until: str):
+    """A product whose delivery only Lakeshore Freight provides, until `until`."""
+    return make_site({
+        "content/capabilities/delivery.md": DELIVERY,
+        "content/partners/lakeshore.yaml": COURIER.format(until=until),
+        "content/products/voyager.md": VOYAGER,
+    })
+
+
 def summary_lines(run) -> list[str]:
     return [line for line in run.stdout.splitlines() if line.startswith("sitegen: next change")]
 
 
 def test_an_alliance_ending_names_the_partner_and_what_becomes_unavailable(make_site):
-    site = make_site({
-        "content/capabilities/delivery.md": DELIVERY,
-        "content/partners/lakeshore.yaml": COURIER.format(until="2027-01-15"),
-        "content/products/voyager.md": VOYAGER,
-    })
+    site = courier_site(make_site, "2027-01-15")
     run = site.build()
     assert run.returncode == 0, run.stderr
     assert summary_lines(run) == [
@@ -97,11 +102,7 @@ def test_with_future_a_post_loses_its_badge_rather_than_being_published(make_sit
 
 
 def test_a_partner_that_never_ends_is_no_crash(make_site):
-    site = make_site({
-        "content/capabilities/delivery.md": DELIVERY,
-        "content/partners/lakeshore.yaml": COURIER.format(until="9999-12-31"),
-        "content/products/voyager.md": VOYAGER,
-    })
+    site = courier_site(make_site, "9999-12-31")
     run = site.build()
     assert run.returncode == 0, run.stderr
     assert summary_lines(run) == []
