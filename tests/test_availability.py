@@ -99,7 +99,9 @@ def test_a_capability_that_does_not_exist_is_still_an_error(make_site):
 
 
 def test_a_paused_product_keeps_its_page_and_takes_no_orders(make_site):
-    site = make_site({"content/products/widget.md": "---\ntitle: Widget\nrequires: [design]\nstatus: paused\n---\nA widget.\n"})
+    site = make_site(
+        {"content/products/widget.md": "---\ntitle: Widget\nrequires: [design]\nstatus: paused\nprice: 10\ncurrency: EUR\n---\nA widget.\n"}
+    )
     run = site.build()
     assert run.returncode == 0, run.stderr
     assert "withdrawn" not in run.stderr, "a pause is the owner's choice: no warning"

@@ -26,7 +26,7 @@ def example(tmp_path_factory) -> SiteFolder:
     assert result.stderr.splitlines() == [
         "content/capabilities/hamper-packing.md:2: warning: capability 'Gift hamper packing' is not "
         "published: it is not in_house and no active partner provides it",
-        "content/products/christmas-soup-hamper.md:10: warning: product 'Christmas Soup Hamper' is withdrawn: "
+        "content/products/christmas-soup-hamper.md:9: warning: product 'Christmas Soup Hamper' is withdrawn: "
         "it requires capability 'Gift hamper packing' (hamper-packing) that nobody active provides on "
         "2026-06-15; alliance with 'Dales Hamper Co.' (content/partners/dales-hamper-co.yaml) ended on 2026-04-30",
     ]

@@ -53,6 +53,9 @@ SAMPLES: dict[type, Callable[[str], tuple[Any, Any]]] = {
     # A partner's `sells` names products; every other reference, capabilities.
     schema.References: lambda name: (["mug"], ["mug", "bowl"]) if name == "sells" else (["design", "firing"], ["design"]),
     schema.Currency: lambda name: ("GBP", "EUR"),
+    schema.Price: lambda name: ("6.50", "6400"),
+    schema.LocaleCode: lambda name: ("en_GB", "de_DE"),
+    schema.WebLink: lambda name: ("https://pay.example/a", "https://pay.example/b"),
     schema.Email: lambda name: ("a@example.com", "b@example.com"),
     schema.Language: lambda name: ("en", "fr"),
     schema.FolderName: lambda name: ("default", "mine"),

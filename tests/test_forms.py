@@ -125,9 +125,9 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> SiteFolder:
 
 def test_every_form_of_the_example_is_a_netlify_form_with_a_thank_you_page(example):
     forms = all_forms(example)
-    products = [p for p in sorted((example.public / "products").glob("*/index.html")) if for_sale(p)]
-    assert len(products) >= 4
-    assert len(forms) == len(products) + 1, "a quote form per product for sale and the contact form"
+    products = [p for p in sorted((example.public / "products").glob("*/index.html")) if by_quote(p)]
+    assert len(products) >= 3
+    assert len(forms) == len(products) + 1, "a quote form per product ordered by quote and the contact form"
     for page, form in forms:
         where = (page, form.get("name"))
         assert form.get("data-netlify") == "true", where
@@ -159,22 +159,29 @@ def for_sale(path: Path) -> bool:
     return "notice--unavailable" not in path.read_text(encoding="utf-8")
 
 
-def test_each_product_page_has_one_quote_form_naming_its_product(example):
-    withdrawn = 0
+def by_quote(path: Path) -> bool:
+    """A product for sale that is not bought by payment link (#15)."""
+    return for_sale(path) and "button--buy" not in path.read_text(encoding="utf-8")
+
+
+def test_each_product_page_ordered_by_quote_has_one_quote_form_naming_its_product(example):
+    withdrawn = bought = 0
     for path in sorted((example.public / "products").glob("*/index.html")):
         page = collect(path.read_text(encoding="utf-8"))
         quotes = [f for f in page.forms if f.get("name") == "quote"]
-        if not for_sale(path):
+        if not by_quote(path):
             # The example's winter soup, out of season on the test date, and
-            # its hamper, whose packer's alliance ended.
+            # its hamper, whose packer's alliance ended; the two jars sold
+            # by payment link.
             assert quotes == [] and page.forms == [], path
-            withdrawn += 1
+            withdrawn += not for_sale(path)
+            bought += for_sale(path)
             continue
         assert len(quotes) == 1, path
         hidden = [a for t, a in quotes[0].controls if a.get("name") == "product"]
         assert len(hidden) == 1 and hidden[0].get("type") == "hidden", path
         assert hidden[0].get("value") == page.h1.strip(), path
-    assert withdrawn == 2
+    assert withdrawn == 2 and bought == 2
 
 
 def test_contact_page_has_the_contact_form_and_only_there(example):
@@ -183,7 +190,7 @@ def test_contact_page_has_the_contact_form_and_only_there(example):
         if name == "contact/index.html":
             assert names == ["contact"]
         elif name.startswith("products/") and name != "products/index.html":
-            assert names == (["quote"] if for_sale(example.public / name) else []), name
+            assert names == (["quote"] if by_quote(example.public / name) else []), name
         else:
             assert names == [], name
 

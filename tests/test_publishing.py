@@ -110,8 +110,8 @@ def test_every_json_ld_block_parses_and_cannot_close_its_script(blog_site):
 
 def test_home_has_organization_with_offers_and_contact(blog_site):
     blocks = json_ld_blocks(blog_site.page("/"))
-    org = next(b for b in blocks if b["@type"] == "Organization")
-    assert org["name"] == "Test Co"
+    org = next(b for b in blocks if b["@type"] == "LocalBusiness")  # it has an address
+    assert org["name"] == "Test Co" and org["address"] == "1 High St"
     assert org["url"] == "https://example.com/"
     assert org["logo"] == "https://example.com/logo.svg"
     assert org["contactPoint"]["email"] == "hi@example.com"

@@ -38,6 +38,7 @@ SITE_FILES = {
     "content/products/everyday-mug.md",
     "content/pages/about.md",
     "content/pages/contact.md",
+    "content/pages/privacy.md",
     "content/static/images/everyday-mug.svg",
 }
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable, ClassVar, Protocol, TypeVar
 
@@ -22,6 +23,7 @@ from ..deploy import BaseUrlChoice
 from ..errors import Problem, Problems
 from .fields import Fields, url_problem
 from .load import Record, Records
+from .money import locale_for_language
 from .network import Network, check_network, check_sells, derive_network
 from ..incremental.cache import made
 from ..incremental.memo import Memo
@@ -41,8 +43,12 @@ from .schema import (
     Entries,
     FolderName,
     FormTarget,
+    LOCALE,
+    PRICE,
     Language,
     Nested,
+    TextOrNested,
+    WebLink,
     WholeNumber,
     key,
     key_names,
@@ -74,6 +80,7 @@ PARTNER_KINDS = (
     "stockist",
 )
 DISCLOSURES = ("credited", "white-label")
+ORDER_MODES = ("buy", "quote", "contact", "none")
 
 
 @dataclass(frozen=True)
@@ -108,15 +115,39 @@ class SiteConfig:
         doc="where the quote and contact forms send: `netlify` (default, Netlify Forms), `none` (no forms), "
         "or a full `http(s)` URL that they post to (another host's form service) — see [Forms](#forms)",
     )
+    locale: str = key(
+        LOCALE, public=True, added=True,
+        doc="how numbers and prices are written, e.g. `en_GB` (£1,234.50) or `de_CH` (CHF 1'234.50); "
+        "default: from `language`",
+    )
+    currency: str | None = key(
+        CURRENCY, public=True, added=True, doc="the currency of every price that names none, e.g. `GBP`",
+    )
     output_dir_line: int = 0
     source: Source = Source("content/site.yaml", 0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Address:
+    """A postal address by its parts (search engines read it as a PostalAddress)."""
+
+    street: str | None = key(TEXT, public=True, added=True, doc="street and number, e.g. `12 Mill Lane`")
+    locality: str | None = key(TEXT, public=True, added=True, doc="town or city")
+    region: str | None = key(TEXT, public=True, added=True, doc="county, state or canton")
+    postcode: str | None = key(TEXT, public=True, added=True, doc="postal code")
+    country: str | None = key(
+        TEXT, public=True, added=True, doc="two-letter country code such as `GB` (shown by its name), or a name",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
 class Contact:
     email: str | None = key(EMAIL, public=True, doc="e-mail address")
     phone: str | None = key(TEXT, public=True, doc="phone number")
-    address: str | None = key(TEXT, public=True, doc="postal address")
+    address: str | Address | None = key(
+        TextOrNested(Address), public=True,
+        doc="postal address: one line of text, or the keys below (the site then lists you as a local business)",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -211,9 +242,41 @@ class Product:
     slug: str
     title: str = key(TEXT, public=True, required=True, doc="the product's name")
     summary: str | None = key(TEXT, public=True, doc="one sentence for cards and lists")
-    price: str | None = key(TEXT, public=True, doc="the price as written, e.g. `6.50`")
-    currency: str | None = key(CURRENCY, public=True, doc="three-letter code, e.g. `GBP`")
-    unit: str | None = key(TEXT, public=True, doc="what the price buys, e.g. `jar`")
+    price: Decimal | None = key(
+        PRICE, public=True,
+        doc="a number, e.g. `6.50`; shown in the site's `locale` with its currency: £6.50",
+    )
+    price_from: bool = key(
+        FLAG, public=True, default=False, added=True, doc="true: the price is a starting price (\"from £45.00\")",
+    )
+    currency: str | None = key(CURRENCY, public=True, doc="e.g. `GBP`; default: site.yaml's `currency`")
+    unit: str | None = key(
+        TEXT, public=True, doc="what the price buys, e.g. `750 ml jar` (shown as \"per 750 ml jar\")",
+    )
+    order: str | None = key(
+        Choice(ORDER_MODES), public=True, added=True,
+        doc="how it is ordered: `buy` (a button to `buy_url`), `quote` (the quote form), `contact` (a button "
+        "to the contact page or e-mail), `none`; default `buy` with a `buy_url`, else `quote` (or `contact` "
+        "with `forms: none`)",
+    )
+    buy_url: str | None = key(
+        WebLink("https://buy.stripe.com/abc123"), public=True, added=True,
+        doc="your payment or checkout link (Stripe, Square, PayPal, Shopify …): the product gets a Buy button",
+    )
+    order_label: str | None = key(
+        TEXT, public=True, added=True,
+        doc="the order button's words; default \"Buy now\" (in the site's language), \"Request a quote\" "
+        "or \"Contact us to order\"",
+    )
+    made_to_order: bool = key(
+        FLAG, public=True, added=True, default=False,
+        doc="true: made for each order; the lead time is shown with the price",
+    )
+    lead_time: str | None = key(
+        TEXT, public=True, added=True,
+        doc="how long an order takes, e.g. `6 weeks`, shown with the price (each capability's own lead time "
+        "is shown under \"How it's made\")",
+    )
     image: str | None = key(URL, public=True, doc="picture, e.g. `/images/soup.jpg`")
     requires: tuple[str, ...] = key(
         REFERENCES, public=False, default=(), doc="capability slugs the product needs",
@@ -340,12 +403,20 @@ def build_config(
         values["theme"] = "default"
     values["posts_per_page"] = values["posts_per_page"] or 10
     values["title"] = values["title"] or business_name or ""
+    if values["locale"] is None:
+        values["locale"] = locale_for_language(values["language"])
+    elif not _written(record.data.get("language")):
+        values["language"] = values["locale"].replace("_", "-")
     return SiteConfig(
         **values,
         base_url=(base_url or "https://example.invalid").rstrip("/") + "/",
         output_dir_line=f.line("output_dir"),
         source=_source(record, problems),
     )
+
+
+def _written(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
 
 
 def _choose_base_url(f: Fields, deploy_url: BaseUrlChoice, problems: Problems) -> str | None:
@@ -395,10 +466,16 @@ def build_capability(record: Record, problems: Problems) -> Capability | None:
     return Capability(**values, slug=slug, body=record.body, source=_source(record, problems))
 
 
-def build_product(record: Record, problems: Problems, refs: dict[str, list[tuple[str, int]]]) -> Product | None:
+def build_product(
+    record: Record, problems: Problems, refs: dict[str, list[tuple[str, int]]], config: SiteConfig,
+) -> Product | None:
     slug = _file_slug(record, problems)
     f = _fields(record, problems, Product)
     values, complete = read_entry(Product, f)
+    _check_selling(f, values, config)
+    if values["order"] == "buy" and not values["buy_url"] and "buy_url" not in f.data:
+        f.error("order", "'order: buy' needs a 'buy_url': the payment or checkout link the Buy button opens")
+        return None
     if slug is None or not complete:
         return None
     refs[slug] = f.references["requires"]
@@ -414,6 +491,26 @@ def build_product(record: Record, problems: Problems, refs: dict[str, list[tuple
         f.error("available_until", f"'available_until' ({end}) is before 'available_from' ({start})")
         return None
     return Product(**values, slug=slug, body=record.body, source=_source(record, problems))
+
+
+def _check_selling(f: Fields, values: dict[str, object], config: SiteConfig) -> None:
+    """Warnings for a product whose price or order cannot be shown as
+    written; fills in the site's currency."""
+    values["currency"] = values["currency"] or config.currency
+    if values["price"] is not None and values["currency"] is None:
+        f.problems.warning(
+            f.path, f.line("price"),
+            "'price' has no currency, so it shows as a plain number and search engines get no offer: "
+            "add 'currency: GBP' (your currency's code) here, or to site.yaml for every product",
+        )
+    if values["price_from"] and values["price"] is None and "price" not in f.data:
+        f.problems.warning(f.path, f.line("price_from"), "'price_from' has no 'price' to start from: add one")
+    if values["order"] == "quote" and config.forms == "none":
+        f.problems.warning(
+            f.path, f.line("order"),
+            "'order: quote' needs the site's forms, but site.yaml says 'forms: none': "
+            "this product shows a button to contact you instead",
+        )
 
 
 def build_post(record: Record, problems: Problems) -> Post | None:
@@ -505,7 +602,7 @@ def build_model(
     )
     capabilities = tuple(c for r in records.capabilities if (c := build_capability(r, problems)))
     products = tuple(
-        pr for r in records.products if (pr := build_product(r, problems, product_refs))
+        pr for r in records.products if (pr := build_product(r, problems, product_refs, config))
     )
     build = memo.build if memo is not None else _direct
     posts = tuple(po for r in records.posts if (po := build(r, problems, build_post)))
@@ -557,6 +654,7 @@ def _placeholder_config(root: Path, title: str) -> SiteConfig:
         theme="default",
         posts_per_page=10,
         output_dir="public",
+        locale="en",
         output_dir_line=0,
         source=Source("content/site.yaml", 0),
     )

@@ -28,6 +28,7 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from .fields import Fields, url_problem
+from .money import currencies, locale_name, parse_price, price_problem, size_problem
 from .parse import LineDict, LineList
 from .seasons import parse_season_day
 from .slugs import slugify
@@ -164,14 +165,82 @@ class Terms(ValueKind):
 
 
 class Currency(ValueKind):
-    label = "three-letter code"
+    label = "currency code"
+
+    def describe(self) -> str:
+        return "ISO 4217 code, e.g. `GBP`"
 
     def read(self, f: Fields, name: str, spec: Key) -> Any:
         value = f.text(name, spec.required)
-        if value is not None and not re.fullmatch(r"[A-Za-z]{3}", value):
-            f.error(name, f"'{name}' must be a three-letter code like EUR, GBP or USD, got '{value}'")
+        if value is None:
             return None
-        return value.upper() if value else None
+        code = value.upper()
+        if not re.fullmatch(r"[A-Z]{3}", code) or code not in currencies():
+            f.error(
+                name,
+                f"'{f.where}{name}' must be a currency code like EUR, GBP or USD (ISO 4217), got '{value}'",
+            )
+            return None
+        return code
+
+
+class Price(ValueKind):
+    """An amount of money as a `Decimal`, read from the text written
+    (`6.50` keeps its cents); "from 45" or "£6.50" are errors that say
+    what to write."""
+
+    label = "number"
+
+    def describe(self) -> str:
+        return "number, e.g. `6.50` or `6400`"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        value = f.text(name, spec.required)
+        if value is None:
+            return None
+        amount = parse_price(value)
+        problem = price_problem(value, f.where + name) if amount is None else size_problem(amount, f.where + name)
+        if problem:
+            f.error(name, problem)
+            return None
+        return amount
+
+
+class LocaleCode(ValueKind):
+    label = "locale code"
+
+    def describe(self) -> str:
+        return "locale code, e.g. `en_GB` or `de_CH`"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        value = f.text(name, spec.required)
+        if value is None:
+            return None
+        found = locale_name(value)
+        if found is None:
+            f.error(
+                name,
+                f"'{f.where}{name}' must be a locale code: a language and a country like en_GB, en_US or de_CH, "
+                f"got '{value}'",
+            )
+        return found
+
+
+@dataclass(frozen=True)
+class WebLink(ValueKind):
+    """A full http(s) URL and nothing else (no path, mailto:, javascript:)."""
+
+    example: str = "https://example.com/"
+    label = "http(s) link"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        value = f.text(name, spec.required)
+        if value is None:
+            return None
+        if url_problem(value, absolute=True) is None and urlsplit(value).scheme.lower() in ("http", "https"):
+            return value
+        f.error(name, f"'{f.where}{name}' must be a full https:// (or http://) link like {self.example}, got '{value}'")
+        return None
 
 
 class Email(ValueKind):
@@ -248,6 +317,24 @@ class Nested(ValueKind):
 
 
 @dataclass(frozen=True)
+class TextOrNested(Nested):
+    """Either one text, used as written, or the nested keys of `of`."""
+
+    label = "text or keys"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        value = f.data.get(name)
+        if isinstance(value, LineDict):
+            found = super().read(f, name, spec)
+            return found if any(vars(found).values()) else None
+        if value is not None and not isinstance(value, str):
+            names = ", ".join(key_names(self.of))
+            f.error(name, f"'{f.where}{name}' must be text, or keys among {names}")
+            return None
+        return f.text(name, spec.required)
+
+
+@dataclass(frozen=True)
 class Entries(ValueKind):
     """A list of nested sets of keys (each read by the schema of `of`);
     an entry missing a required key is reported and left out."""
@@ -286,6 +373,8 @@ TEXT_LIST = TextList()
 REFERENCES = References()
 TERMS = Terms()
 CURRENCY = Currency()
+PRICE = Price()
+LOCALE = LocaleCode()
 EMAIL = Email()
 SEASON_DAY = SeasonDayKind()
 

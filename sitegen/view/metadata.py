@@ -20,10 +20,11 @@ from typing import Any, Union
 
 from markupsafe import Markup
 
+from ..content.money import machine_price
+
 from .objects import Link, PublicPartner, PublicPost, PublicProduct, PublicSite
 
 SCHEMA = "https://schema.org"
-_PLAIN_PRICE = re.compile(r"^\d+(?:\.\d+)?$")
 
 
 def absolute(base_url: str, url: str) -> str:
@@ -61,9 +62,34 @@ def _brief_organization(base_url: str, name: str, logo: str | None) -> dict[str,
     )
 
 
+def _business_type(public: PublicSite) -> str:
+    """A business with an address is a LocalBusiness to search engines."""
+    return "LocalBusiness" if public.business.contact.address else "Organization"
+
+
+def _postal_address(address: Any) -> Any:
+    """Text as written, or a PostalAddress of the address's parts."""
+    if address is None or isinstance(address, str):
+        return address
+    country = address.country
+    if country and len(country) == 2 and country.isalpha():
+        country = country.upper()
+    return _drop_empty(
+        {
+            "@type": "PostalAddress",
+            "streetAddress": ", ".join(line.strip() for line in (address.street or "").splitlines() if line.strip()),
+            "addressLocality": address.locality,
+            "addressRegion": address.region,
+            "postalCode": address.postcode,
+            "addressCountry": country,
+        }
+    )
+
+
 def organization(public: PublicSite, full: bool = False) -> dict[str, Any]:
     business = public.business
     data = _brief_organization(public.base_url, business.name, business.logo)
+    data["@type"] = _business_type(public)
     if full:
         contact = business.contact
         data.update(
@@ -74,7 +100,7 @@ def organization(public: PublicSite, full: bool = False) -> dict[str, Any]:
                 "areaServed": business.service_area,
                 "email": contact.email,
                 "telephone": contact.phone,
-                "address": contact.address,
+                "address": _postal_address(contact.address),
                 "sameAs": [link.url for link in business.social if link.url.startswith("http")],
                 "knowsAbout": [c.title for c in public.capabilities],
                 "contactPoint": _drop_empty(
@@ -88,18 +114,31 @@ def organization(public: PublicSite, full: bool = False) -> dict[str, Any]:
                 )
                 if contact.email or contact.phone
                 else None,
-                "makesOffer": [_offer(public, p, with_item=True) for p in public.products],
+                "makesOffer": [
+                    offer for p in public.products if (offer := _offer(public, p, with_item=True)) is not None
+                ],
             }
         )
     return _drop_empty(data)
 
 
-def _offer(public: PublicSite, product: PublicProduct, with_item: bool) -> dict[str, Any]:
-    offer: dict[str, Any] = {"@type": "Offer", "url": absolute(public.base_url, product.url)}
-    if product.price and _PLAIN_PRICE.match(product.price):
-        offer["price"] = product.price
-        if product.currency:
-            offer["priceCurrency"] = product.currency
+def _offer(public: PublicSite, product: PublicProduct, with_item: bool) -> dict[str, Any] | None:
+    """The product's offer, or None when it has no price (or no currency):
+    search engines refuse an offer without both. A starting price
+    (`price_from`) is an AggregateOffer with its lowest price."""
+    price, currency = product.price, product.currency
+    if price is None or currency is None:
+        return None
+    amount = machine_price(price, currency)
+    offer: dict[str, Any]
+    if product.price_from:
+        offer = {"@type": "AggregateOffer", "lowPrice": amount}
+    else:
+        offer = {"@type": "Offer", "price": amount}
+    offer["priceCurrency"] = currency
+    offer["availability"] = f"{SCHEMA}/{product.availability}"
+    buy_url = product.buy_url if product.order == "buy" and product.available else None
+    offer["url"] = buy_url or absolute(public.base_url, product.url)
     if with_item:
         offer["itemOffered"] = _drop_empty(
             {
@@ -110,7 +149,6 @@ def _offer(public: PublicSite, product: PublicProduct, with_item: bool) -> dict[
             }
         )
     else:
-        offer["availability"] = f"{SCHEMA}/InStock" if product.available else f"{SCHEMA}/OutOfStock"
         offer["seller"] = organization(public)
     return offer
 
@@ -139,11 +177,8 @@ def store_blocks(public: PublicSite, partners: tuple[PublicPartner, ...]) -> Mar
                 "description": partner.blurb,
                 "hasMap": partner.map_url,
                 # `hours` is free text; schema.org's openingHours wants "Mo-Fr 09:00-17:00".
-                "makesOffer": [
-                    {"@type": "Offer", "itemOffered": {"@type": "Product", "name": link.title,
-                                                       "url": absolute(public.base_url, link.url)}}
-                    for link in partner.products
-                ],
+                # No makesOffer: an offer without the reseller's own price
+                # is one search engines refuse.
             }
         )
         for partner in partners

@@ -14,6 +14,7 @@ from typing import ClassVar
 from ..content.markup import MarkdownTooHard, markdown_to_html
 from ..errors import ContentProblem
 from .published import Published
+from .selling import price_text, unit_text
 
 @dataclass(frozen=True)
 class RichText:
@@ -47,7 +48,10 @@ class Link:
 
 @dataclass(frozen=True)
 class PublicBusiness(Published):
-    """business.yaml's public keys (all of them)."""
+    """business.yaml's public keys (all of them), and the postal address
+    as lines to show (`contact.address` is text or an Address)."""
+
+    address_lines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,6 @@ class PublicProduct(Published):
     slug: str
     url: str
     body: RichText
-    price_display: str | None
     capabilities: tuple[PublicCapability, ...]
     source_path: str
     # False: withdrawn (paused, out of season, or a capability it needs has
@@ -92,6 +95,32 @@ class PublicProduct(Published):
     available: bool = True
     back_on: date | None = None  # when a withdrawn product's season comes back
     sellers: tuple[PublicPartner, ...] = ()  # active credited resellers of it ("Also sold at")
+    # How it is ordered (selling.order_mode): buy, quote, contact or none;
+    # the button's words when the owner or the locale has them.
+    order: str = "quote"
+    order_label: str | None = None
+    locale: str = "en"  # the site's, for prices and units
+
+    @property
+    def price_display(self) -> str | None:
+        """The price as the site's locale writes it: "£6.50", "from £45.00"."""
+        price = self.__dict__.get("price")
+        if price is None:
+            return None
+        return price_text(price, self.__dict__.get("currency"), bool(self.__dict__.get("price_from")), self.locale)
+
+    @property
+    def unit_display(self) -> str | None:
+        """What the price buys: "per 750 ml jar"."""
+        unit = self.__dict__.get("unit")
+        return unit_text(unit, self.locale) if unit else None
+
+    @property
+    def availability(self) -> str:
+        """schema.org's word for it: InStock, MadeToOrder or OutOfStock."""
+        if not self.available:
+            return "OutOfStock"
+        return "MadeToOrder" if self.__dict__.get("made_to_order") else "InStock"
 
 
 @dataclass(frozen=True)
@@ -187,6 +216,7 @@ class FormSettings:
     kind: str = "netlify"
     action: str | None = THANKS_URL
     thanks_url: str | None = THANKS_URL
+    privacy_url: str | None = None  # the privacy page every form links to, when there is one
 
     @property
     def enabled(self) -> bool:
@@ -197,13 +227,13 @@ class FormSettings:
         return self.kind == "netlify"
 
 
-def form_settings(setting: str) -> FormSettings:
+def form_settings(setting: str, privacy_url: str | None = None) -> FormSettings:
     """The public form settings for site.yaml's `forms` value."""
     if setting == "none":
-        return FormSettings("none", None, None)
+        return FormSettings("none", None, None, privacy_url)
     if setting == "netlify":
-        return FormSettings("netlify", THANKS_URL, THANKS_URL)
-    return FormSettings("action", setting, THANKS_URL)
+        return FormSettings("netlify", THANKS_URL, THANKS_URL, privacy_url)
+    return FormSettings("action", setting, THANKS_URL, privacy_url)
 
 
 @dataclass(frozen=True)
@@ -236,6 +266,9 @@ class PublicSite(Published):
     resellers: tuple[ResellerGroup, ...] = field(default=())
     menu: tuple[MenuItem, ...] = field(default=())
     forms: FormSettings = field(default=FormSettings())
+    # The contact page (pages/contact.md), where the site's calls to action
+    # lead when it exists.
+    contact_url: str | None = None
 
     @property
     def featured_products(self) -> tuple[PublicProduct, ...]:

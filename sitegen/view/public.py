@@ -12,7 +12,7 @@ the URL of each object (URLs are public facts) but writes nothing.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 import posixpath
 from pathlib import Path
@@ -37,6 +37,7 @@ from .objects import (
 )
 from .posts import categories_of, public_posts, tags_of, taxonomy
 from .published import publish
+from .selling import address_lines, order_mode, words_for
 
 KIND_LABELS = {
     "supplier": "Supplier",
@@ -50,20 +51,12 @@ KIND_LABELS = {
     "stockist": "Stockist",
 }
 
-CURRENCY_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€", "JPY": "¥", "INR": "₹", "CHF": "CHF "}
 # Built-in sections take these menu positions so pages can go before, between
 # or after them with their own `menu` numbers.
+CONTACT_URL = "/contact/"
+PRIVACY_URL = "/privacy/"
 SECTION_MENU_ORDER = {"products": 10, "where-to-buy": 15, "capabilities": 20, "network": 30, "blog": 40}
 WHERE_TO_BUY = "/where-to-buy/"
-
-
-def format_price(price: str | None, currency: str | None) -> str | None:
-    if price is None:
-        return None
-    if currency is None:
-        return price
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{symbol}{price}" if symbol else f"{price} {currency}"
 
 
 def _public_partner(
@@ -100,6 +93,10 @@ def build_public_site(
     partners = _public_partners(site, links)
     sellers = _sellers(site, partners)
     products = sorted(site.products, key=lambda p: (_sort_title(p.title), p.slug))
+    pages = _public_pages(site)
+    forms = form_settings(site.config.forms, PRIVACY_URL if any(p.url == PRIVACY_URL for p in pages) else None)
+    locale = site.config.locale
+    selling = _Selling(forms.enabled, locale)
     for_sale = [p for p in products if p.slug in network.available]
     capabilities = _public_capabilities(site, offered, partners, for_sale)
     posts = public_posts(site, now, include_drafts, include_future, memo)
@@ -110,23 +107,26 @@ def build_public_site(
         PublicSite,
         site.config,
         build_date=network.on,
-        business=publish(PublicBusiness, site.business),
-        products=tuple(_public_product(p, capabilities, network, sellers.get(p.slug, ())) for p in for_sale),
+        business=publish(
+            PublicBusiness, site.business, address_lines=address_lines(site.business.contact.address, locale),
+        ),
+        products=tuple(_public_product(p, capabilities, network, sellers.get(p.slug, ()), selling) for p in for_sale),
         withdrawn_products=tuple(
-            _public_product(p, capabilities, network, sellers.get(p.slug, ()))
+            _public_product(p, capabilities, network, sellers.get(p.slug, ()), selling)
             for p in products if p.slug not in network.available
         ),
         resellers=_reseller_groups(partners),
         capabilities=tuple(capabilities.values()),
         partners=tuple(partners.values()),
         posts=posts,
-        pages=_public_pages(site),
+        pages=pages,
         tags=tags,
         categories=categories,
         tag_index=tags.summary,
         category_index=categories.summary,
         has_posts=bool(posts),
-        forms=form_settings(site.config.forms),
+        forms=forms,
+        contact_url=CONTACT_URL if any(p.url == CONTACT_URL for p in pages) else None,
     )
     public = _with_menu(public)
     return memo.keep_unchanged(public) if memo is not None else public
@@ -193,11 +193,20 @@ def _public_capabilities(
     return found
 
 
+@dataclass(frozen=True)
+class _Selling:
+    """What every product's order and price depend on besides itself."""
+
+    forms_enabled: bool
+    locale: str
+
+
 def _public_product(
     product: Product,
     capabilities: dict[str, PublicCapability],
     network: Network,
     sellers: tuple[PublicPartner, ...],
+    selling: _Selling,
 ) -> PublicProduct:
     """A product for sale, or withdrawn: then only the capabilities still
     offered are shown, and the day its season comes back (if it will)."""
@@ -205,18 +214,21 @@ def _public_product(
     back = None
     if not available and product.status != "paused" and product.slug in network.deliverable:
         back = back_on(product.available_from, product.available_until, network.on)
+    mode = order_mode(product, selling.forms_enabled)
     return publish(
         PublicProduct,
         product,
         slug=product.slug,
         url=f"/products/{product.slug}/",
         body=RichText(product.body, product.source.path),
-        price_display=format_price(product.price, product.currency),
         capabilities=tuple(capabilities[s] for s in product.requires if s in capabilities),
         source_path=product.source.path,
         available=available,
         back_on=back,
         sellers=sellers,
+        order=mode,
+        order_label=product.order_label or (words_for(selling.locale).buy if mode == "buy" else None),
+        locale=selling.locale,
     )
 
 
