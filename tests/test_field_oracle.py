@@ -55,6 +55,7 @@ SAMPLES: dict[type, Callable[[str], tuple[Any, Any]]] = {
     schema.Currency: lambda name: ("GBP", "EUR"),
     schema.Price: lambda name: ("6.50", "6400"),
     schema.LocaleCode: lambda name: ("en_GB", "de_DE"),
+    schema.Country: lambda name: ("GB", "FR"),
     schema.WebLink: lambda name: ("https://pay.example/a", "https://pay.example/b"),
     schema.Email: lambda name: ("a@example.com", "b@example.com"),
     schema.Language: lambda name: ("en", "fr"),

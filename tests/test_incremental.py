@@ -43,6 +43,8 @@ EDITS = (
     "template",
     "product",
     "static",
+    "selling",
+    "contact_or_privacy",
 )
 
 
@@ -96,7 +98,25 @@ def apply_edit(root: Path, rng: random.Random, step: int) -> list[Path]:
             write(path, f"{{% extends 'base.html' %}}{{% block content %}}<h1>{{{{ post.title }}}}</h1>v{step}{{% endblock %}}\n")
     elif kind == "product":
         requires = rng.choice(["[design]", "[design, dyeing]"])
-        write(root / "content" / "products" / "scarf.md", f"---\ntitle: Scarf {step}\nrequires: {requires}\n---\nWarm.\n")
+        selling = rng.choice(
+            ["", "price: 6.5\n", "price: 6.50\ncurrency: EUR\n", "price: 45\nprice_from: true\nunit: scarf\n",
+             "buy_url: https://pay.example/scarf\n", "order: none\nprice: 12\n", "made_to_order: true\nlead_time: 3 weeks\n"]
+        )
+        write(
+            root / "content" / "products" / "scarf.md",
+            f"---\ntitle: Scarf {step}\nrequires: {requires}\n{selling}---\nWarm.\n",
+        )
+    elif kind == "selling":
+        # The site-wide settings a product page's price and buttons follow.
+        extra = rng.choice(["", "locale: de_DE\n", "locale: en_US\ncurrency: USD\n", "currency: GBP\n", "forms: none\n"])
+        write(
+            root / "content" / "site.yaml",
+            f"base_url: https://example.com/\ntheme: mine\nposts_per_page: 2\n{extra}",
+        )
+    elif kind == "contact_or_privacy":
+        # Where the calls to action lead, and what every form links.
+        path = root / "content" / "pages" / f"{rng.choice(['contact', 'privacy'])}.md"
+        write(path, None if path.exists() else f"---\ntitle: {path.stem.title()} {step}\n---\nText.\n")
     elif kind == "static":
         write(root / "content" / "static" / "note.txt", f"note {step}\n")
     return touched

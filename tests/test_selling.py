@@ -162,7 +162,18 @@ def test_site_currency_is_the_default_and_a_price_without_one_warns(make_site):
     [
         ('"from 45"', "'price' must be a number, got 'from 45': write 'price: 45' and 'price_from: true'"),
         ('"£6.50"', "'price' must be a number, got '£6.50': write the amount alone, 'price: 6.50', and the currency as a code, like 'currency: GBP'"),
-        ('"6,400"', "'price' must be a number written with digits and at most one decimal point"),
+        ('"6,400"', "'price' must be a number without thousands separators: write 'price: 6400'"),
+        ('"4,50"', "'price' must be a number with a decimal point, not a comma: write 'price: 4.50'"),
+        ('"45-60"', "'price' must be a number, got '45-60': write 'price: 45' and 'price_from: true'"),
+        ('"45 per jar"', "'price' must be a number, got '45 per jar': write 'price: 45' and 'unit: jar'"),
+        ('"€6,50"', "write the amount alone, 'price: 6.50', and the currency as a code, like 'currency: EUR'"),
+        ('"1.234,56 €"', "write the amount alone, 'price: 1234.56'"),
+        ('"٣"', "'price' must be a number like 6400 or 6.50, got '٣'"),
+        ('"６"', "'price' must be a number like 6400 or 6.50, got '６'"),
+        ('"+5"', "'price' must be a number without a sign: write 'price: 5'"),
+        ("!!float 6.5", "'price' must be a plain number like 6.50, without a YAML tag"),
+        ('"from"', "write the lowest price as a number and 'price_from: true'"),
+        ('"CHF 12"', "'price' must be a number, got 'CHF 12': write the amount alone, 'price: 12', and the currency as a code, like 'currency: CHF'"),
         ("-3", "'price' must not be negative"),
         ("cheap", "'price' must be a number like 6400 or 6.50, got 'cheap'"),
         ("[1, 2]", "'price' must be text, got a list"),
@@ -177,7 +188,8 @@ def test_a_price_that_is_not_a_number_is_an_error_at_its_line(make_site, written
     site.write({PRODUCT: product("summary: A widget.", f"price: {written}", "currency: GBP")})
     run = site.build()
     assert run.returncode == 1
-    assert f"{PRODUCT}:5: {advice}" in run.stderr
+    line = next(line for line in run.stderr.splitlines() if line.startswith(f"{PRODUCT}:5: "))
+    assert line.startswith(f"{PRODUCT}:5: 'price' must") and advice in line, line
     assert "Traceback" not in run.stderr
     assert site.output_bytes() == before, "the previous site stays as it was"
 
@@ -233,11 +245,51 @@ def test_a_withdrawn_product_is_out_of_stock_with_no_button(make_site):
     "link", ["javascript:alert(1)", "/checkout/widget", "mailto:shop@example.com", "//pay.example/w", "https://"]
 )
 def test_buy_url_must_be_a_full_web_link(make_site, link):
-    site = make_site({PRODUCT: product("summary: A widget.", f'buy_url: "{link}"')})
+    site = make_site()
+    assert site.build().returncode == 0
+    site.write({PRODUCT: product("summary: A widget.", f'buy_url: "{link}"')})
     run = site.build()
     assert run.returncode == 1
     assert f"{PRODUCT}:5: 'buy_url' must be a full https:// (or http://) link" in run.stderr
-    assert link.split(":")[0] not in site.root.joinpath("public").as_posix()
+    assert not any(f'"{link}"'.encode() in data for data in site.output_bytes().values())
+
+
+@pytest.mark.parametrize("written", ['""', "", '"  "'])
+def test_order_buy_with_an_empty_buy_url_is_an_error(make_site, written):
+    site = make_site({PRODUCT: product("order: buy", f"buy_url: {written}")})
+    run = site.build()
+    assert run.returncode == 1
+    assert f"{PRODUCT}:4: 'order: buy' needs a 'buy_url'" in run.stderr
+
+
+def test_prices_keep_the_decimals_written_whatever_else_the_site_prices(make_site):
+    """6.5 and 6.50 are equal numbers but not the same writing: each product
+    shows its own (here without a currency, so as written)."""
+    site = make_site(
+        {
+            PRODUCT: product("price: 6.5"),
+            "content/products/other.md": product("price: 6.50").replace("Widget", "Other"),
+        }
+    )
+    assert site.build().returncode == 0
+    assert '<span class="price__amount">6.5</span>' in site.page("/products/widget/")
+    assert '<span class="price__amount">6.50</span>' in site.page("/products/other/")
+
+
+def test_a_product_ordered_by_contact_with_no_way_to_contact_warns(make_site):
+    site = make_site(
+        {
+            BUSINESS: "name: Test Co\n",
+            SITE: site_yaml("forms: none"),
+            PRODUCT: product(),
+        }
+    )
+    run = site.build()
+    assert run.returncode == 0, run.stderr
+    assert (
+        f"{PRODUCT}:2: warning: product 'Widget' is ordered by contacting you, but the site has no contact page"
+        in run.stderr
+    )
 
 
 def test_order_buy_needs_a_buy_url(make_site):
@@ -247,13 +299,42 @@ def test_order_buy_needs_a_buy_url(make_site):
     assert f"{PRODUCT}:4: 'order: buy' needs a 'buy_url'" in run.stderr
 
 
+@pytest.mark.parametrize("locale", ["en_ZZ", "und", "en_GB_oxendict", "../../etc/passwd", "root"])
+def test_a_locale_babel_knows_only_by_guessing_is_an_error(make_site, locale):
+    """Babel would turn en_ZZ into en_US: sitegen publishes no locale
+    other than the one written."""
+    site = make_site({SITE: site_yaml(f'locale: "{locale}"')})
+    run = site.build()
+    assert run.returncode == 1
+    assert f"{SITE}:3: 'locale' must be a locale code" in run.stderr
+
+
+def test_a_country_code_that_is_no_country_warns(make_site):
+    site = make_site({BUSINESS: "name: Test Co\ncontact:\n  address:\n    locality: Leeds\n    country: UK\n"})
+    run = site.build()
+    assert run.returncode == 0, run.stderr
+    assert f"{BUSINESS}:5: warning: 'contact.address.country' is not a country's two-letter code (ISO 3166) " \
+        "(the United Kingdom's is GB)" in run.stderr
+    site.write({BUSINESS: "name: Test Co\ncontact:\n  address:\n    locality: Leeds\n    country: ZZ\n"})
+    run = site.build()
+    assert "warning: 'contact.address.country' is not a country's" in run.stderr
+    assert "Unknown Region" not in site.page("/")
+
+
 def test_bad_currency_and_locale_are_errors_at_their_lines(make_site):
-    site = make_site({SITE: site_yaml("locale: xx_QQ", "currency: ABC"), PRODUCT: product("currency: Euro")})
+    site = make_site(
+        {
+            SITE: site_yaml("locale: xx_QQ", "currency: ABC"),
+            PRODUCT: product("currency: Euro"),
+            "content/products/old.md": product("currency: DEM").replace("Widget", "Old"),
+        }
+    )
     run = site.build()
     assert run.returncode == 1
     assert f"{SITE}:3: 'locale' must be a locale code" in run.stderr
     assert f"{SITE}:4: 'currency' must be a currency code like EUR, GBP or USD (ISO 4217), got 'ABC'" in run.stderr
     assert f"{PRODUCT}:4: 'currency' must be a currency code" in run.stderr
+    assert "content/products/old.md:4: 'currency' must be a currency in use today" in run.stderr
 
 
 def test_structured_address_is_a_postal_address_of_a_local_business(make_site):
@@ -285,7 +366,9 @@ def test_structured_address_is_a_postal_address_of_a_local_business(make_site):
         "postalCode": "LS9 7DZ",
         "addressCountry": "GB",
     }
-    assert "<address>12 Mill Lane<br>Leeds<br>West Yorkshire<br>LS9 7DZ<br>United Kingdom</address>" in home
+    assert "<address>12 Mill Lane<br>Leeds, West Yorkshire LS9 7DZ<br>United Kingdom</address>" in home
+    seller = product_data(site.page("/products/widget/"))["offers"]["seller"]
+    assert seller["@type"] == "Organization" and "address" not in seller
 
 
 def test_address_as_text_stays_as_written_and_no_address_is_an_organization(make_site):

@@ -45,6 +45,7 @@ from .schema import (
     FormTarget,
     LOCALE,
     PRICE,
+    Country,
     Language,
     Nested,
     TextOrNested,
@@ -117,7 +118,7 @@ class SiteConfig:
     )
     locale: str = key(
         LOCALE, public=True, added=True,
-        doc="how numbers and prices are written, e.g. `en_GB` (£1,234.50) or `de_CH` (CHF 1'234.50); "
+        doc="how prices are written: 1234.50 CHF is CHF1,234.50 in `en_GB`, CHF 1'234.50 in `de_CH`; "
         "default: from `language`",
     )
     currency: str | None = key(
@@ -136,7 +137,7 @@ class Address:
     region: str | None = key(TEXT, public=True, added=True, doc="county, state or canton")
     postcode: str | None = key(TEXT, public=True, added=True, doc="postal code")
     country: str | None = key(
-        TEXT, public=True, added=True, doc="two-letter country code such as `GB` (shown by its name), or a name",
+        Country(), public=True, added=True, doc="two-letter country code such as `GB` (shown by its name), or a name",
     )
 
 
@@ -299,6 +300,14 @@ class Product:
     )
     body: str
     source: Source
+
+    def order_mode(self, forms_enabled: bool) -> str:
+        """How it is ordered: `buy`, `quote`, `contact` or `none`. `order`
+        when given, else `buy` with a `buy_url`, else `quote`; a quote on a
+        site without forms is a contact button (with a warning when
+        `order: quote` was written)."""
+        mode = self.order or ("buy" if self.buy_url else "quote")
+        return "contact" if mode == "quote" and not forms_enabled else mode
 
     def withdrawn_by_choice(self, on: date) -> bool:
         """Paused, or outside its availability window on `on`."""
@@ -473,7 +482,11 @@ def build_product(
     f = _fields(record, problems, Product)
     values, complete = read_entry(Product, f)
     _check_selling(f, values, config)
-    if values["order"] == "buy" and not values["buy_url"] and "buy_url" not in f.data:
+    written = f.data.get("buy_url")
+    if values["order"] == "buy" and values["buy_url"] is None and (
+        written is None or (isinstance(written, str) and not written.strip())
+    ):
+        # (A buy_url that is there but wrong has its own error.)
         f.error("order", "'order: buy' needs a 'buy_url': the payment or checkout link the Buy button opens")
         return None
     if slug is None or not complete:
@@ -503,7 +516,10 @@ def _check_selling(f: Fields, values: dict[str, object], config: SiteConfig) -> 
             "'price' has no currency, so it shows as a plain number and search engines get no offer: "
             "add 'currency: GBP' (your currency's code) here, or to site.yaml for every product",
         )
-    if values["price_from"] and values["price"] is None and "price" not in f.data:
+    written = f.data.get("price")
+    if values["price_from"] and values["price"] is None and (
+        written is None or (isinstance(written, str) and not written.strip())
+    ):
         f.problems.warning(f.path, f.line("price_from"), "'price_from' has no 'price' to start from: add one")
     if values["order"] == "quote" and config.forms == "none":
         f.problems.warning(
@@ -511,6 +527,23 @@ def _check_selling(f: Fields, values: dict[str, object], config: SiteConfig) -> 
             "'order: quote' needs the site's forms, but site.yaml says 'forms: none': "
             "this product shows a button to contact you instead",
         )
+
+
+def _check_contact_orders(
+    products: tuple[Product, ...], pages: tuple[Page, ...], business: Business, config: SiteConfig,
+    problems: Problems,
+) -> None:
+    """A product ordered by contacting the company needs a way to do it."""
+    contact = business.contact
+    if contact.email or contact.phone or any(p.slug == "contact" for p in pages):
+        return
+    for product in products:
+        if product.order_mode(config.forms != "none") == "contact":
+            problems.warning(
+                product.source.path, product.source.line,
+                f"product '{product.title}' is ordered by contacting you, but the site has no contact page "
+                "(pages/contact.md), e-mail or phone: add one, or give it a 'buy_url'",
+            )
 
 
 def build_post(record: Record, problems: Problems) -> Post | None:
@@ -626,6 +659,7 @@ def build_model(
         slugify(p.stem) for p in records.unreadable.get("product", [])
     }
     check_sells(partners, products, sells_refs, problems, unbuilt - {p.slug for p in products})
+    _check_contact_orders(products, pages, business, config, problems)
     return Site(
         root=records.root,
         config=config,

@@ -15,7 +15,7 @@ import re
 from decimal import Decimal
 
 # A price as written: digits, optionally a point and decimals.
-_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$", re.ASCII)  # 0-9 only, not ٣ or ３
 # Locale codes as Babel spells them (en, en_GB, sr_Latn_RS), or with
 # hyphens as in <html lang>; anything else never reaches Babel's files.
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8}){0,3}$")
@@ -37,28 +37,67 @@ def parse_price(text: str) -> Decimal | None:
 def price_problem(text: str, name: str = "price") -> str:
     """What to write instead of `text`, which is not a plain number."""
     shown = text.strip()
+    numbers = re.findall(r"[0-9]+(?:[.,'][0-9]+)*", shown)
+    first = _plain_number(numbers[0]) if numbers else None
     if re.fullmatch(r"-\s*\d+(?:\.\d+)?", shown):
         return f"'{name}' must not be negative, got '{shown}'"
+    if re.fullmatch(r"\+\s*[0-9]+(?:\.[0-9]+)?", shown):
+        return f"'{name}' must be a number without a sign: write '{name}: {shown.lstrip('+ ')}'"
     words = shown.casefold().split()
-    if words and words[0] in ("from", "ab", "dès", "desde", "da", "vanaf", "fra", "från"):
-        rest = " ".join(shown.split()[1:])
-        amount = re.sub(r"[^\d.]", "", rest) or "45"
+    starting = bool(words) and words[0] in ("from", "ab", "dès", "desde", "da", "vanaf", "fra", "från", "od")
+    ranged = re.search(r"\d\s*(?:-|–|—|to)\s*\D{0,3}\d", shown)
+    if starting or ranged:
+        lowest = f"'{name}: {first}'" if first else "the lowest price as a number"
         return (
-            f"'{name}' must be a number, got '{shown}': write '{name}: {amount}' and 'price_from: true' "
+            f"'{name}' must be a number, got '{shown}': write {lowest} and 'price_from: true' "
             "to show it as a starting price"
         )
-    if _CURRENCY_SIGNS.search(shown) and re.search(r"\d", shown):
-        amount = re.sub(r"[^\d.]", "", shown) or "6.50"
+    unit = re.search(r"\d\s*(?:/|\bper\b|\beach\b|\ba\b)\s*(.*)$", shown, re.IGNORECASE)
+    if unit and first:
+        what = unit.group(1).strip() or "jar"
+        return f"'{name}' must be a number, got '{shown}': write '{name}: {first}' and '{unit_key(name)}: {what}'"
+    if re.fullmatch(r"\d+,\d{1,2}", shown):
+        return f"'{name}' must be a number with a decimal point, not a comma: write '{name}: {shown.replace(',', '.')}'"
+    if re.fullmatch(r"\d{1,3}(?:[,' ]\d{3})+(?:\.\d+)?", shown):
+        plain = re.sub(r"[,' ]", "", shown)
+        return f"'{name}' must be a number without thousands separators: write '{name}: {plain}'"
+    if _CURRENCY_SIGNS.search(shown) and first:
         return (
-            f"'{name}' must be a number, got '{shown}': write the amount alone, '{name}: {amount}', "
-            "and the currency as a code, like 'currency: GBP'"
+            f"'{name}' must be a number, got '{shown}': write the amount alone, '{name}: {first}', "
+            f"and the currency as a code, like 'currency: {_code_in(shown)}'"
         )
-    if re.fullmatch(r"[\d.,' ]+", shown) and re.search(r"\d", shown):
-        return (
-            f"'{name}' must be a number written with digits and at most one decimal point, like 6400 or 6.50, "
-            f"got '{shown}'"
-        )
+    if re.fullmatch(r"\.\d+", shown):
+        return f"'{name}' must be a number with a digit before the point: write '{name}: 0{shown}'"
+    if re.fullmatch(r"\d+\.", shown):
+        return f"'{name}' must be a number with digits after the point, or none: write '{name}: {shown[:-1]}'"
     return f"'{name}' must be a number like 6400 or 6.50, got '{shown}'"
+
+
+def _plain_number(written: str) -> str:
+    """A number as people write it ("6,50", "1.234,56", "6,400", "1'234")
+    as a price is written: 6.50, 1234.56, 6400, 1234."""
+    if re.fullmatch(r"[0-9]+,[0-9]{1,2}", written):
+        return written.replace(",", ".")
+    if re.fullmatch(r"[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]{1,2}", written):
+        return written.replace(".", "").replace(",", ".")
+    return re.sub(r"[,']", "", written)
+
+
+_SIGNS = {"£": "GBP", "€": "EUR", "$": "USD", "¥": "JPY", "₹": "INR", "₩": "KRW", "₽": "RUB", "₺": "TRY"}
+
+
+def _code_in(text: str) -> str:
+    """The currency code `text` names or whose sign it uses; GBP when none."""
+    words: list[str] = re.findall(r"\b[A-Za-z]{3}\b", text)
+    for word in words:
+        if word.upper() in currencies():
+            return word.upper()
+    return next((code for sign, code in _SIGNS.items() if sign in text), "GBP")
+
+
+def unit_key(name: str) -> str:
+    """The unit key beside a price key (`price` -> `unit`)."""
+    return name[: -len("price")] + "unit" if name.endswith("price") else "unit"
 
 
 def size_problem(amount: Decimal, name: str = "price") -> str | None:
@@ -75,10 +114,25 @@ def size_problem(amount: Decimal, name: str = "price") -> str | None:
 
 @functools.cache
 def currencies() -> frozenset[str]:
-    """Every ISO 4217 code Babel knows."""
+    """The ISO 4217 codes in use today: legal tender somewhere, by Babel's
+    (CLDR's) territory data. Old codes (DEM, VEF) and the codes for tests
+    and "no currency" (XTS, XXX) are not among them."""
+    from babel.core import get_global
+
+    return frozenset(
+        code
+        for entries in get_global("territory_currencies").values()
+        for code, _start, end, tender in entries
+        if end is None and tender
+    )
+
+
+@functools.cache
+def former_currencies() -> frozenset[str]:
+    """Codes Babel knows that are not in use today."""
     from babel.numbers import list_currencies
 
-    return frozenset(list_currencies())
+    return frozenset(list_currencies()) - currencies()
 
 
 def currency_digits(code: str) -> int:
@@ -101,10 +155,14 @@ def locale_name(text: str) -> str | None:
         return None
     from babel import Locale, UnknownLocaleError
 
+    written = text.replace("-", "_")
     try:
-        return str(Locale.parse(text.replace("-", "_")))
+        found = str(Locale.parse(written))
     except (UnknownLocaleError, ValueError):
         return None
+    # Babel fills in what it guesses (en_ZZ -> en_US, und -> en_US): only a
+    # locale it knows as written is one.
+    return found if found.casefold() == written.casefold() else None
 
 
 def locale_for_language(language: str) -> str:
@@ -116,15 +174,21 @@ def locale_for_language(language: str) -> str:
 
 def machine_price(amount: Decimal, currency: str) -> str:
     """The amount as search engines read it: a point and the currency's
-    decimals, `6400.00` (more when the owner wrote more)."""
-    places = max(currency_digits(currency), decimals_of(amount))
+    decimals, `6400.00` (more only when more digits matter: 0.125)."""
+    places = max(currency_digits(currency), decimals_of(amount.normalize()))
     return f"{amount:.{places}f}"
 
 
-@functools.lru_cache(maxsize=4096)
 def format_money(amount: Decimal, currency: str | None, locale: str) -> str:
     """The amount as `locale` writes it: with its currency sign when there
     is a currency, else as a plain number with the decimals written."""
+    # Decimal("6.5") == Decimal("6.50"): the cache is keyed by the text.
+    return _format_money(str(amount), currency, locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_money(written: str, currency: str | None, locale: str) -> str:
+    amount = Decimal(written)
     if currency is None:
         from babel.numbers import format_decimal
 
@@ -141,9 +205,19 @@ def format_money(amount: Decimal, currency: str | None, locale: str) -> str:
 def country_name(code: str, locale: str) -> str | None:
     """The name of the country with ISO 3166 code `code` in `locale`
     (`GB` -> "United Kingdom"), or None when `code` is not one."""
-    if not re.fullmatch(r"[A-Za-z]{2}", code):
+    if not is_country(code):
         return None
     from babel import Locale
 
     name = Locale.parse(locale).territories.get(code.upper())
     return str(name) if name else None
+
+
+def is_country(code: str) -> bool:
+    """Whether `code` is an ISO 3166 two-letter code of a country or
+    territory (not ZZ "unknown region" or EU)."""
+    if not re.fullmatch(r"[A-Za-z]{2}", code):
+        return False
+    from babel.core import get_global
+
+    return code.upper() in get_global("territory_currencies") and code.upper() not in ("ZZ", "EU")

@@ -28,7 +28,7 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from .fields import Fields, url_problem
-from .money import currencies, locale_name, parse_price, price_problem, size_problem
+from .money import currencies, former_currencies, is_country, locale_name, parse_price, price_problem, size_problem
 from .parse import LineDict, LineList
 from .seasons import parse_season_day
 from .slugs import slugify
@@ -175,6 +175,13 @@ class Currency(ValueKind):
         if value is None:
             return None
         code = value.upper()
+        if code in former_currencies():
+            f.error(
+                name,
+                f"'{f.where}{name}' must be a currency in use today (ISO 4217), got '{value}', "
+                "which Babel knows only as a former or special code",
+            )
+            return None
         if not re.fullmatch(r"[A-Z]{3}", code) or code not in currencies():
             f.error(
                 name,
@@ -195,6 +202,9 @@ class Price(ValueKind):
         return "number, e.g. `6.50` or `6400`"
 
     def read(self, f: Fields, name: str, spec: Key) -> Any:
+        if isinstance(f.data.get(name), (int, float)):  # a YAML tag such as !!float 6.5
+            f.error(name, f"'{f.where}{name}' must be a plain number like 6.50, without a YAML tag such as !!float")
+            return None
         value = f.text(name, spec.required)
         if value is None:
             return None
@@ -224,6 +234,27 @@ class LocaleCode(ValueKind):
                 f"got '{value}'",
             )
         return found
+
+
+class Country(ValueKind):
+    """A country's two-letter code (shown by its name) or its name; a
+    two-letter code that is no country's is a warning."""
+
+    label = "country"
+
+    def describe(self) -> str:
+        return "two-letter code such as `GB`, or a name"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        value = f.text(name, spec.required)
+        if value is not None and re.fullmatch(r"[A-Za-z]{2}", value) and not is_country(value):
+            hint = " (the United Kingdom's is GB)" if value.upper() == "UK" else ""
+            f.problems.warning(
+                f.path, f.line(name),
+                f"'{f.where}{name}' is not a country's two-letter code (ISO 3166){hint}: "
+                "write its code, such as GB, US or DE, or its name",
+            )
+        return value
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 The folder holds two files: the store of derived values (store.py) and the
 manifest of the last build (snapshot.py). Both are bound to the cache
 fingerprint here (this sitegen's version and code, the Markdown
-configuration, the Python and Jinja versions); anything written by another
+configuration, the Python, Jinja and Babel versions); anything written by another
 sitegen, or that cannot be read, is discarded and rebuilt, never trusted.
 Deleting the folder is always safe: `sitegen clean` does it, `--no-cache`
 ignores it.
@@ -26,6 +26,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
+import babel
 import jinja2
 
 from .. import __version__
@@ -49,6 +50,8 @@ def _fingerprint() -> str:
             MARKDOWN_CONFIGURATION,
             sys.version.split()[0],
             jinja2.__version__,
+            # Prices and country names are written from Babel's CLDR data.
+            babel.__version__,
         )
     )
 

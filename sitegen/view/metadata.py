@@ -20,8 +20,6 @@ from typing import Any, Union
 
 from markupsafe import Markup
 
-from ..content.money import machine_price
-
 from .objects import Link, PublicPartner, PublicPost, PublicProduct, PublicSite
 
 SCHEMA = "https://schema.org"
@@ -89,8 +87,10 @@ def _postal_address(address: Any) -> Any:
 def organization(public: PublicSite, full: bool = False) -> dict[str, Any]:
     business = public.business
     data = _brief_organization(public.base_url, business.name, business.logo)
-    data["@type"] = _business_type(public)
     if full:
+        # The whole business (home page); a seller or publisher stays an
+        # Organization, named without its address.
+        data["@type"] = _business_type(public)
         contact = business.contact
         data.update(
             {
@@ -126,16 +126,15 @@ def _offer(public: PublicSite, product: PublicProduct, with_item: bool) -> dict[
     """The product's offer, or None when it has no price (or no currency):
     search engines refuse an offer without both. A starting price
     (`price_from`) is an AggregateOffer with its lowest price."""
-    price, currency = product.price, product.currency
-    if price is None or currency is None:
+    amount = product.price_value
+    if amount is None:
         return None
-    amount = machine_price(price, currency)
     offer: dict[str, Any]
     if product.price_from:
         offer = {"@type": "AggregateOffer", "lowPrice": amount}
     else:
         offer = {"@type": "Offer", "price": amount}
-    offer["priceCurrency"] = currency
+    offer["priceCurrency"] = product.currency
     offer["availability"] = f"{SCHEMA}/{product.availability}"
     buy_url = product.buy_url if product.order == "buy" and product.available else None
     offer["url"] = buy_url or absolute(public.base_url, product.url)

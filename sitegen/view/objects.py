@@ -14,6 +14,7 @@ from typing import ClassVar
 from ..content.markup import MarkdownTooHard, markdown_to_html
 from ..errors import ContentProblem
 from .published import Published
+from ..content.money import machine_price
 from .selling import price_text, unit_text
 
 @dataclass(frozen=True)
@@ -108,6 +109,13 @@ class PublicProduct(Published):
         if price is None:
             return None
         return price_text(price, self.__dict__.get("currency"), bool(self.__dict__.get("price_from")), self.locale)
+
+    @property
+    def price_value(self) -> str | None:
+        """The price as search engines read it, "6400.00"; None without a
+        price and a currency."""
+        price, currency = self.__dict__.get("price"), self.__dict__.get("currency")
+        return machine_price(price, currency) if price is not None and currency else None
 
     @property
     def unit_display(self) -> str | None:

@@ -37,7 +37,7 @@ from .objects import (
 )
 from .posts import categories_of, public_posts, tags_of, taxonomy
 from .published import publish
-from .selling import address_lines, order_mode, words_for
+from .selling import address_lines, words_for
 
 KIND_LABELS = {
     "supplier": "Supplier",
@@ -214,7 +214,7 @@ def _public_product(
     back = None
     if not available and product.status != "paused" and product.slug in network.deliverable:
         back = back_on(product.available_from, product.available_until, network.on)
-    mode = order_mode(product, selling.forms_enabled)
+    mode = product.order_mode(selling.forms_enabled)
     return publish(
         PublicProduct,
         product,

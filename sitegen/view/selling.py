@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..content.model import Product
 from ..content.money import country_name, format_money
 
 
@@ -23,7 +22,7 @@ class Words:
     per: str  # a unit: "per {unit}"
     # A unit starting with one of these is shown as written ("each",
     # "per jar", "/ kg").
-    unit_starts: tuple[str, ...]
+    unit_starts: tuple[str, ...]  # (and any unit starting with "/")
 
 
 WORDS = {
@@ -45,20 +44,6 @@ WORDS["no"] = WORDS["nn"] = WORDS["nb"]
 def words_for(locale: str) -> Words:
     """The words of the locale's language, English when it has none here."""
     return WORDS.get(locale.split("_")[0].casefold(), WORDS["en"])
-
-
-def order_mode(product: Product, forms_enabled: bool) -> str:
-    """How `product` is ordered: `buy`, `quote`, `contact` or `none`.
-
-    `order` when given, else `buy` with a `buy_url`, else `quote` when the
-    site has forms, else `contact`. A quote without forms is a contact
-    button (the model warned)."""
-    mode = product.order
-    if mode is None:
-        mode = "buy" if product.buy_url else "quote"
-    if mode == "quote" and not forms_enabled:
-        mode = "contact"
-    return mode
 
 
 def price_text(price: Decimal, currency: str | None, starting: bool, locale: str) -> str:
@@ -89,7 +74,10 @@ def address_lines(address: object, locale: str) -> tuple[str, ...]:
     postcode = getattr(address, "postcode", None)
     country = getattr(address, "country", None)
     lines = [line.strip() for line in (street or "").splitlines() if line.strip()]
-    lines.extend(part for part in (locality, region, postcode) if part)
+    # "Springfield, IL 62701", "Leeds, West Yorkshire LS9 7DZ"
+    town = ", ".join(part for part in (locality, " ".join(p for p in (region, postcode) if p)) if part)
+    if town:
+        lines.append(town)
     if country:
         lines.append(country_name(country, locale) or country)
     return tuple(lines)
