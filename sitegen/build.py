@@ -12,7 +12,10 @@ problems; this module prints nothing.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -22,7 +25,8 @@ from typing import Callable, Iterable
 import jinja2
 
 from .content.changes import next_change
-from .content.load import RecordCache, load_site
+from .content.images import IMAGE_KEYS, ImageFacts, Survey, SurveyIndex, is_raster, survey
+from .content.load import RecordCache, Records, load_site
 from .content.model import ModelMemo, Site, build_model
 from .deploy import BaseUrlChoice
 from .errors import BuildFailed, Problem, Problems
@@ -41,12 +45,14 @@ from .output.write import (
 from .plan.memo import RouteMemo
 from .plan.pages import RouteMap
 from .plan.routes import plan_routes
+from .render.images import ImageFailed, ImageJob, cache_file, produce, prune
 from .render.jinja import TemplateKeys, make_environment
 from .render.parallel import default_jobs
 from .render.theme import BUILTIN_THEME, static_dirs, template_dirs
 from .view.memo import PublicMemo
 from .view.objects import PublicSite
-from .view.public import build_public_site, publishable_static_files
+from .view.pictures import own_copy
+from .view.public import build_public_site, publishable_static_files, static_key
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,9 @@ class BuildSession:
         self._manifest = manifest
         self._untouched = untouched
         self._cache = StoreUse(cache_folder(options.source.resolve()), remember) if options.cache else None
+        self._images_folder: Path | None = None
+        self._survey: SurveyIndex | None = None
+        self._image_jobs: list[ImageJob] = []
         self._env: jinja2.Environment | None = None
         self._env_signature: tuple[object, ...] = ()
         self._template_keys: TemplateKeys | None = None
@@ -222,6 +231,9 @@ class BuildSession:
             holds=self._holds(old),
         )
         clock.lap("render")
+        if not problems.has_errors() and self.options.cache_write:
+            self._encode_images(problems)
+            clock.lap("images")
         if problems.has_errors():
             raise BuildFailed(problems)
         self._book = book
@@ -253,13 +265,50 @@ class BuildSession:
         if output_check is not None:
             output_check(site, problems)
         clock.lap("model")
+        static_root = root / "content" / "static"
+        images = survey(static_root, site.static_files, self._survey_index(root), problems)
+        _check_image_references(records, images, site.config.base_url, problems)
         public = build_public_site(
-            site, now, include_drafts=options.drafts, include_future=options.future, memo=self._public_memo
+            site, now, include_drafts=options.drafts, include_future=options.future, memo=self._public_memo,
+            images=images.facts,
         )
         clock.lap("public view")
-        routes = plan_routes(public, _static_sources(site, public, problems), problems, self._route_memo)
+        sources, self._image_jobs = _static_sources(site, public, problems, images.facts, self._image_folder(root))
+        routes = plan_routes(public, sources, problems, self._route_memo)
         clock.lap("routes")
         return site, public, routes
+
+    def _image_folder(self, root: Path) -> Path:
+        """Where encoded images are kept: the build cache's images/, or a
+        folder of this session's own when there is no cache to write."""
+        if self._images_folder is None:
+            folder = cache_folder(root)
+            if self.options.cache and self.options.cache_write and not folder.is_symlink():
+                self._images_folder = folder / "images"
+            else:
+                self._images_folder = Path(tempfile.mkdtemp(prefix="sitegen-images-"))
+                atexit.register(shutil.rmtree, self._images_folder, True)
+        return self._images_folder
+
+    def _survey_index(self, root: Path) -> SurveyIndex:
+        if self._survey is None:
+            folder = cache_folder(root)
+            use = self.options.cache and self.options.cache_write and not folder.is_symlink()
+            self._survey = SurveyIndex(folder / "images" / "survey.json" if use else None)
+        return self._survey
+
+    def _encode_images(self, problems: Problems) -> None:
+        """Encode the image files this build publishes that are not encoded
+        yet, and let go of those it no longer uses."""
+        folder = self._image_folder(self.options.source.resolve())
+        try:
+            produce(self._image_jobs, folder)
+            prune(folder, self._image_jobs)
+        except ImageFailed as failed:
+            problems.error(failed.source, 0, failed.message)
+        except OSError as exc:
+            problems.error(self._image_folder(self.options.source.resolve()), 0,
+                           f"cannot write encoded images: {exc.strerror or exc}")
 
     def _page_book(self, public: PublicSite, problems: Problems, records: bool, old: Path | None) -> PageBook | None:
         """The book the one rule reads (see incremental/pages.py): the last
@@ -324,15 +373,49 @@ def _folder_signature(folders: list[Path]) -> list[tuple[str, int, int]]:
     return found
 
 
+def _check_image_references(records: Records, images: Survey, base_url: str, problems: Problems) -> None:
+    """An image key naming a file of content/static/ that cannot be used
+    is an error at that key's line too."""
+    if not images.problems:
+        return
+    for kind, keys in IMAGE_KEYS.items():
+        found = getattr(records, kind)
+        for record in found if isinstance(found, list) else [found]:
+            if record is None:
+                continue
+            for key in keys:
+                value = record.data.get(key)
+                name = static_key(value, base_url) if isinstance(value, str) else None
+                failed = images.problems.get(name) if name is not None else None
+                if failed is not None:
+                    problems.error(record.path, record.data.line_of(key), f"'{key}' {value.strip()}: image {failed.message}")
+
+
 def _static_sources(
-    site: Site, public: PublicSite, problems: Problems
-) -> list[tuple[Path, str, str]]:
-    """(file, output path, origin) in precedence order: content first, then theme."""
+    site: Site, public: PublicSite, problems: Problems, images: dict[str, ImageFacts], image_folder: Path
+) -> tuple[list[tuple[Path, str, str]], list[ImageJob]]:
+    """(file, output path, origin) in precedence order: content first, then
+    theme; and the image files to encode. A raster image of content/static/
+    is published only re-encoded (view/pictures.py): its own URL serves a
+    copy of its pixels, and the sizes its pictures use are added."""
     sources: list[tuple[Path, str, str]] = []
+    jobs: list[ImageJob] = []
     content_static = site.root / "content" / "static"
     for path in publishable_static_files(site, public):
         relative = path.relative_to(content_static).as_posix()
+        if is_raster(path):
+            facts = images.get(relative.casefold())
+            if facts is None:
+                continue  # it cannot be read as an image: an error already says so
+            copy = own_copy(relative, facts)
+            jobs.append(ImageJob(copy, path))
+            sources.append((cache_file(image_folder, copy), relative, problems.display_path(path)))
+            continue
         sources.append((path, relative, problems.display_path(path)))
+    for derivative in public.image_files:
+        path = content_static / derivative.source
+        jobs.append(ImageJob(derivative, path))
+        sources.append((cache_file(image_folder, derivative), derivative.output, problems.display_path(path)))
     inside = site_places(site.root)
     for folder in static_dirs(site.root, site.config.theme):
         builtin = folder.is_relative_to(BUILTIN_THEME)
@@ -346,7 +429,7 @@ def _static_sources(
                 continue
             origin = f"the built-in theme's {relative_path.as_posix()}" if builtin else problems.display_path(path)
             sources.append((path, relative_path.as_posix(), origin))
-    return sources
+    return sources, jobs
 
 
 def output_folder(options: BuildOptions, site: Site) -> Path:

@@ -124,6 +124,14 @@ class SiteConfig:
     currency: str | None = key(
         CURRENCY, public=True, added=True, doc="the currency of every price that names none, e.g. `GBP`",
     )
+    favicon: str | None = key(
+        URL, public=True, added=True,
+        doc="the browser-tab icon, e.g. `/favicon.svg` or a square PNG; default: the business `logo`",
+    )
+    social_image: str | None = key(
+        URL, public=True, added=True,
+        doc="the picture shown when a page without its own photo is shared (a photo, cropped to 1200×630)",
+    )
     output_dir_line: int = 0
     source: Source = Source("content/site.yaml", 0)
 
@@ -332,6 +340,10 @@ class Post:
     summary: str | None = key(TEXT, public=True, doc="for lists and the feed; default: the first paragraph")
     author: str | None = key(TEXT, public=True, doc="who wrote it")
     draft: bool = key(FLAG, public=True, default=False, doc="true keeps it out of builds (default false)")
+    image: str | None = key(
+        URL, public=True, added=True,
+        doc="a cover photo, e.g. `/images/harvest.jpg`: shown atop the post, on its cards and when it is shared",
+    )
     body: str
     source: Source
 

@@ -50,13 +50,15 @@ class SiteFacts:
     logo: str | None
     summary: str | None
     tagline: str | None
+    social: str | None  # the social card of site.yaml's social_image
 
     @classmethod
     def of(cls, public: PublicSite) -> SiteFacts:
         business = public.business
         return cls(
-            public.base_url, public.language, public.title, business.name, business.logo, business.summary,
-            business.tagline,
+            public.base_url, public.language, public.title, business.name,
+            str(business.logo) if business.logo else None, business.summary, business.tagline,
+            public.social_image.social if public.social_image is not None else None,
         )
 
 
@@ -184,7 +186,8 @@ def _meta(
     breadcrumbs = (Link("Home", "/"), *trail, Link(title, url)) if trail else ()
     if breadcrumbs:
         json_ld = (*json_ld, metadata.BreadcrumbBlock(facts.base_url, breadcrumbs))
-    image = image or facts.logo
+    # Only a raster card: the sites that show shared links ignore SVG.
+    image = image or facts.social
     described = description or facts.summary or facts.tagline or facts.title
     return (_page_meta if same else PageMeta)(
         url,
@@ -204,7 +207,8 @@ def _post_meta(facts: SiteFacts, post: PublicPost) -> PageMeta:
     so `made` marks it with that call and a build digests it at the cost of
     two provenances (incremental/cache.py)."""
     block = metadata.PostBlock(facts.base_url, facts.name, facts.logo, facts.language, post)
-    return _meta(facts, post.url, post.title, post.summary, "blog", _BLOG_TRAIL, (block,), "article", None)
+    card = post.image.social if post.image is not None else None
+    return _meta(facts, post.url, post.title, post.summary, "blog", _BLOG_TRAIL, (block,), "article", card)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -262,7 +266,8 @@ def _plan_catalogue(planner: _Planner, public: PublicSite) -> None:
         planner.add(
             product.url, "product.html", product.source_path, product.title,
             product.summary, "products", trail=_PRODUCTS_TRAIL,
-            json_ld=(metadata.product_block(public, product),), image=product.image,
+            json_ld=(metadata.product_block(public, product),),
+            image=product.image.social if product.image is not None else None,
             product=product,
         )
     planner.add(

@@ -51,6 +51,15 @@ class PublicMemo:
         ] | None = None
         self._position: dict[int, int | None] = {}
         self._valid_until: datetime | None = None
+        self._images: object = None
+
+    def note_images(self, images: object) -> None:
+        """Posts carry pictures made from the site's image facts: when
+        those change (a photo replaced), no post is kept."""
+        if images != self._images:
+            self._images = images
+            self._generation = object()
+            self._last_posts = None
 
     def names(self, taxonomy: str, names: dict[str, str]) -> dict[str, str]:
         """The last build's term-name map when equal to this one; a new map

@@ -86,7 +86,7 @@ def _postal_address(address: Any) -> Any:
 
 def organization(public: PublicSite, full: bool = False) -> dict[str, Any]:
     business = public.business
-    data = _brief_organization(public.base_url, business.name, business.logo)
+    data = _brief_organization(public.base_url, business.name, str(business.logo) if business.logo else None)
     if full:
         # The whole business (home page); a seller or publisher stays an
         # Organization, named without its address.
@@ -193,7 +193,7 @@ def product_block(public: PublicSite, product: PublicProduct) -> Markup:
             "name": product.title,
             "description": product.summary,
             "url": absolute(public.base_url, product.url),
-            "image": absolute(public.base_url, product.image) if product.image else None,
+            "image": absolute(public.base_url, str(product.image)) if product.image else None,
             "brand": {"@type": "Brand", "name": public.business.name},
             "offers": _offer(public, product, with_item=False),
         }
@@ -244,6 +244,7 @@ def _post_block(
             "dateModified": _iso(post),
             "url": absolute(base_url, post.url),
             "mainEntityOfPage": absolute(base_url, post.url),
+            "image": absolute(base_url, str(post.image)) if post.image is not None else None,
             "author": author,
             "publisher": publisher,
             "keywords": [t.name for t in post.tags],

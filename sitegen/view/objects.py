@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from ..content.markup import MarkdownTooHard, markdown_to_html
 from ..errors import ContentProblem
+from .pictures import Derivative, Picture
 from .published import Published
 from ..content.money import machine_price
 from .selling import price_text, unit_text
@@ -53,6 +54,7 @@ class PublicBusiness(Published):
     as lines to show (`contact.address` is text or an Address)."""
 
     address_lines: tuple[str, ...] = ()
+    logo: Picture | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class PublicPartner(Published):
     anchor_url: str
     capabilities: tuple[Link, ...]
     products: tuple[Link, ...] = ()  # the products it sells (a reseller), by title
+    logo: Picture | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class PublicProduct(Published):
     order: str = "quote"
     order_label: str | None = None
     locale: str = "en"  # the site's, for prices and units
+    image: Picture | None = None
 
     @property
     def price_display(self) -> str | None:
@@ -152,6 +156,7 @@ class PublicPost(Published):
     categories: tuple[TermLink, ...]
     reading_minutes: int
     source_path: str
+    image: Picture | None = None  # the cover photo
 
 
 @dataclass(frozen=True)
@@ -277,6 +282,10 @@ class PublicSite(Published):
     # The contact page (pages/contact.md), where the site's calls to action
     # lead when it exists.
     contact_url: str | None = None
+    favicon: Picture | None = None  # site.yaml's favicon, else the business logo
+    social_image: Picture | None = None
+    # Every image file the pictures above need (render/images.py encodes them).
+    image_files: tuple[Derivative, ...] = ()
 
     @property
     def featured_products(self) -> tuple[PublicProduct, ...]:

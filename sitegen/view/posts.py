@@ -20,6 +20,7 @@ from ..content.model import Post, Site
 from ..content.slugs import term_slug
 from ..incremental.cache import made
 from .objects import PublicPost, RichText, Taxonomy, Term, TermLink
+from .pictures import Picture
 from .published import publish
 
 if TYPE_CHECKING:
@@ -81,8 +82,14 @@ def public_posts(
     include_drafts: bool,
     include_future: bool,
     memo: PublicMemo | None,
+    pictures: Callable[[str | None], Picture | None] = lambda ref: None,
+    images: object = None,
 ) -> tuple[PublicPost, ...]:
+    """The posts shown at `now`, newest first. `pictures` makes a cover's
+    Picture; `images` is what pictures are made from (the memo starts
+    afresh when it changes)."""
     if memo is not None:
+        memo.note_images(images)
         kept = memo.posts_in_place(site.posts, now, (include_drafts, include_future))
         if kept is not None:
             return kept
@@ -96,7 +103,8 @@ def public_posts(
         # The post's own displayed term names are inputs of the call, not
         # the whole maps: a new tag elsewhere leaves this post as it was.
         return made(
-            _public_post, post, future, _shown_names(post.tags, tag_names), _shown_names(post.categories, category_names)
+            _public_post, post, future, _shown_names(post.tags, tag_names), _shown_names(post.categories, category_names),
+            pictures(post.image),
         )
 
     posts = [make(post, future) for post, future in visible] if memo is None else memo.posts(visible, make)
@@ -112,9 +120,12 @@ def _shown_names(names: tuple[str, ...], canonical: dict[str, str]) -> tuple[str
     return tuple([canonical[term_slug(name)] for name in names])
 
 
-def _public_post(post: Post, future: bool, tag_names: tuple[str, ...], category_names: tuple[str, ...]) -> PublicPost:
+def _public_post(
+    post: Post, future: bool, tag_names: tuple[str, ...], category_names: tuple[str, ...], image: Picture | None,
+) -> PublicPost:
     """`post` as published; `tag_names` and `category_names` are the
-    displayed names of its tags and categories (see `_shown_names`)."""
+    displayed names of its tags and categories (see `_shown_names`);
+    `image` is its cover."""
     words, first_paragraph = body_facts(post.body, paragraph=not post.summary)
     return publish(
         PublicPost,
@@ -128,6 +139,7 @@ def _public_post(post: Post, future: bool, tag_names: tuple[str, ...], category_
         categories=_term_links_for("categories", post.categories, category_names),
         reading_minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)),
         source_path=post.source.path,
+        image=image,
     )
 
 

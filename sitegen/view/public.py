@@ -16,8 +16,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 import posixpath
 from pathlib import Path
+from typing import Mapping
 from urllib.parse import SplitResult, unquote, urlsplit
 
+from ..content.images import ImageFacts
 from ..content.model import Capability, Partner, Product, Site
 from ..content.network import Network
 from ..content.seasons import back_on
@@ -36,6 +38,7 @@ from .objects import (
     form_settings,
 )
 from .posts import categories_of, public_posts, tags_of, taxonomy
+from .pictures import Derivative, Picture, favicon_files, passthrough, picture
 from .published import publish
 from .selling import address_lines, words_for
 
@@ -60,7 +63,7 @@ WHERE_TO_BUY = "/where-to-buy/"
 
 
 def _public_partner(
-    partner: Partner, capability_links: tuple[Link, ...], product_links: tuple[Link, ...]
+    partner: Partner, book: PictureBook, capability_links: tuple[Link, ...], product_links: tuple[Link, ...]
 ) -> PublicPartner:
     return publish(
         PublicPartner,
@@ -70,11 +73,47 @@ def _public_partner(
         anchor_url=f"/network/#{partner.slug}",
         capabilities=capability_links,
         products=product_links,
+        logo=book(partner.logo),
     )
 
 
 def _sort_title(title: str) -> str:
     return title.casefold()
+
+
+class PictureBook:
+    """The pictures of image references, and the image files they need.
+
+    `images` holds the facts of the site's raster files by their
+    `static_key`; a reference to one of them is a raster Picture with its
+    sizes, any other (an SVG, another site's image) passes through."""
+
+    def __init__(self, images: Mapping[str, ImageFacts], base_url: str) -> None:
+        self.images = images
+        self.base_url = base_url
+        self.files: dict[str, Derivative] = {}
+
+    def __call__(self, ref: str | None) -> Picture | None:
+        if not ref:
+            return None
+        key = static_key(ref, self.base_url)
+        facts = self.images.get(key) if key is not None else None
+        if facts is None:
+            return passthrough(ref)
+        found, files = picture(ref, facts.path, facts)
+        for derivative in files:
+            self.files.setdefault(derivative.output, derivative)
+        return found
+
+    def favicon(self, ref: str | None) -> Picture | None:
+        """The picture of the site's icon; a raster one also gives
+        /favicon.ico, a 192 px PNG and an apple-touch-icon."""
+        found = self(ref)
+        if found is not None and found.raster:
+            facts = self.images[static_key(found.ref, self.base_url) or ""]
+            for derivative in favicon_files(facts.path, facts):
+                self.files.setdefault(derivative.output, derivative)
+        return found
 
 
 def build_public_site(
@@ -83,23 +122,29 @@ def build_public_site(
     include_drafts: bool = False,
     include_future: bool = False,
     memo: PublicMemo | None = None,
+    images: Mapping[str, ImageFacts] | None = None,
 ) -> PublicSite:
-    """The public view of `site` at `now`."""
+    """The public view of `site` at `now`; `images` are the facts of the
+    site's raster files (content/images.py), by their `static_key`."""
+    book = PictureBook(images or {}, site.config.base_url)
     network = site.network
     offered = sorted(
         (c for c in site.capabilities if c.slug in network.offered), key=lambda c: (_sort_title(c.title), c.slug)
     )
     links = {c.slug: Link(c.title, f"/capabilities/{c.slug}/") for c in offered}
-    partners = _public_partners(site, links)
+    partners = _public_partners(site, links, book)
     sellers = _sellers(site, partners)
     products = sorted(site.products, key=lambda p: (_sort_title(p.title), p.slug))
     pages = _public_pages(site)
     forms = form_settings(site.config.forms, PRIVACY_URL if any(p.url == PRIVACY_URL for p in pages) else None)
     locale = site.config.locale
-    selling = _Selling(forms.enabled, locale)
+    selling = _Selling(forms.enabled, locale, book)
     for_sale = [p for p in products if p.slug in network.available]
     capabilities = _public_capabilities(site, offered, partners, for_sale)
-    posts = public_posts(site, now, include_drafts, include_future, memo)
+    posts = public_posts(site, now, include_drafts, include_future, memo, book, book.images)
+    for post in posts:  # (kept posts were not made again: their files count too)
+        if post.image is not None:
+            book(post.image.ref)
     make_taxonomy = memo.taxonomy if memo is not None else taxonomy
     tags = make_taxonomy("tags", "Tags", posts, tags_of)
     categories = make_taxonomy("categories", "Categories", posts, categories_of)
@@ -109,6 +154,7 @@ def build_public_site(
         build_date=network.on,
         business=publish(
             PublicBusiness, site.business, address_lines=address_lines(site.business.contact.address, locale),
+            logo=book(site.business.logo),
         ),
         products=tuple(_public_product(p, capabilities, network, sellers.get(p.slug, ()), selling) for p in for_sale),
         withdrawn_products=tuple(
@@ -127,12 +173,15 @@ def build_public_site(
         has_posts=bool(posts),
         forms=forms,
         contact_url=CONTACT_URL if any(p.url == CONTACT_URL for p in pages) else None,
+        favicon=book.favicon(site.config.favicon or site.business.logo),
+        social_image=book(site.config.social_image),
     )
+    public = replace(public, image_files=tuple(book.files[name] for name in sorted(book.files)))
     public = _with_menu(public)
     return memo.keep_unchanged(public) if memo is not None else public
 
 
-def _public_partners(site: Site, links: dict[str, Link]) -> dict[str, PublicPartner]:
+def _public_partners(site: Site, links: dict[str, Link], book: PictureBook) -> dict[str, PublicPartner]:
     """Active credited partners by slug, by name: the only partners published."""
     credited = sorted(
         (p for p in site.network.active_partners if p.credited), key=lambda p: (_sort_title(p.name), p.slug)
@@ -141,6 +190,7 @@ def _public_partners(site: Site, links: dict[str, Link]) -> dict[str, PublicPart
     return {
         p.slug: _public_partner(
             p,
+            book,
             tuple(links[s] for s in p.provides if s in links),
             tuple(sorted(
                 (Link(products[s].title, f"/products/{s}/") for s in dict.fromkeys(p.sells) if s in products),
@@ -199,6 +249,7 @@ class _Selling:
 
     forms_enabled: bool
     locale: str
+    pictures: PictureBook
 
 
 def _public_product(
@@ -229,6 +280,7 @@ def _public_product(
         order=mode,
         order_label=product.order_label or (words_for(selling.locale).buy if mode == "buy" else None),
         locale=selling.locale,
+        image=selling.pictures(product.image),
     )
 
 
@@ -273,8 +325,8 @@ def publishable_static_files(site: Site, public: PublicSite) -> tuple[Path, ...]
     """
     static_root = site.root / "content" / "static"
     base = public.base_url
-    shown = {static_key(ref, base) for ref in (public.business.logo, *(p.image for p in public.products),
-                                              *(p.logo for p in public.partners)) if ref}
+    shown = {static_key(picture.ref, base) for picture in (public.business.logo, *(p.image for p in public.products),
+                                                          *(p.logo for p in public.partners)) if picture}
     public_slugs = {p.slug for p in public.partners}
     # A hidden partner's logo on any host names the local file of that path
     # too (the site may be built for a deploy preview's address while the

@@ -1,0 +1,159 @@
+"""Stage 5 for pictures: encode each derived image file (view/pictures.py).
+
+A derivative is made from the source's pixels alone: turned by its EXIF
+orientation, converted to sRGB-compatible RGB(A) with its colour profile
+kept, resized with Lanczos (never larger than the source), and saved with
+no EXIF, GPS, XMP, IPTC or comments. Encoded files are kept in a folder
+(the build cache's `images/`) under the name of their key, which digests
+the source and every setting: a file there is reused as it is, so a
+rebuild encodes only what changed. Files are written to a temporary name
+and renamed, so a killed build never leaves half a file to be reused.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from ..content.images import MAX_PIXELS
+from ..files import open_regular
+from ..view.pictures import QUALITY, Derivative
+
+_SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif", "TIFF": ".tif", "BMP": ".bmp", "ICO": ".ico"}
+
+
+@dataclass(frozen=True)
+class ImageJob:
+    derivative: Derivative
+    source: Path  # the file under content/static/
+
+
+class ImageFailed(Exception):
+    """A source that cannot be encoded (read or decoded)."""
+
+    def __init__(self, source: Path, message: str) -> None:
+        super().__init__(message)
+        self.source = source
+        self.message = message
+
+
+def cache_file(folder: Path, derivative: Derivative) -> Path:
+    return folder / f"{derivative.key}{_SUFFIX[derivative.format]}"
+
+
+def prune(folder: Path, jobs: Iterable[ImageJob], keep: Iterable[str] = ("survey.json",)) -> None:
+    """Remove encoded files no job of this build uses (a replaced photo's
+    old sizes), so the cache holds one site's worth of images."""
+    used = {cache_file(folder, job.derivative).name for job in jobs} | set(keep)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if name not in used:
+            try:
+                (folder / name).unlink()
+            except OSError:
+                pass
+
+
+def produce(jobs: Iterable[ImageJob], folder: Path) -> int:
+    """Encode every job whose file is not in `folder` yet; returns how many
+    were encoded. Raises ImageFailed for a source that cannot be read."""
+    encoded = 0
+    opened: dict[Path, object] = {}
+    try:
+        for job in jobs:
+            target = cache_file(folder, job.derivative)
+            if target.is_file():
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            image = opened.get(job.source)
+            if image is None:
+                image = opened[job.source] = _open(job.source)
+            data = _encode(image, job.derivative)
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".encoding-")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(data)
+                os.replace(temporary, target)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+            encoded += 1
+    finally:
+        for image in opened.values():
+            image.close()  # type: ignore[attr-defined]
+    return encoded
+
+
+def _open(source: Path):  # type: ignore[no-untyped-def]
+    """The source's pixels, upright, in RGB or RGBA."""
+    from PIL import Image, ImageOps
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with open_regular(source) as handle:
+            data = handle.read()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as opened:
+                opened.load()
+                profile = opened.info.get("icc_profile")
+                upright = ImageOps.exif_transpose(opened)
+                has_alpha = upright.mode in ("RGBA", "LA", "PA") or (
+                    upright.mode == "P" and "transparency" in upright.info
+                )
+                image = upright.convert("RGBA" if has_alpha else "RGB")
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombWarning,
+            Image.DecompressionBombError) as exc:
+        raise ImageFailed(source, f"cannot encode image: {exc}") from None
+    # Only the pixels and the colour profile go on: no EXIF (GPS, device),
+    # XMP, IPTC or comments, whatever Pillow carried over from the file.
+    image.info.clear()
+    if profile:
+        image.info["icc_profile"] = profile
+    return image
+
+
+def _encode(image, derivative: Derivative) -> bytes:  # type: ignore[no-untyped-def]
+    from PIL import Image, ImageOps
+
+    profile = image.info.get("icc_profile")
+    size = (derivative.width, derivative.height)
+    if derivative.crop:
+        shown = ImageOps.fit(image, size, Image.Resampling.LANCZOS)
+    elif image.size != size:
+        shown = image.resize(size, Image.Resampling.LANCZOS)
+    else:
+        shown = image.copy()
+    image_format = derivative.format
+    if image_format == "JPEG" and shown.mode != "RGB":
+        background = Image.new("RGB", shown.size, (255, 255, 255))
+        background.paste(shown, mask=shown.getchannel("A"))
+        shown = background
+    if image_format in ("BMP", "GIF") and shown.mode == "RGBA":
+        shown = shown.convert("RGB")
+    options: dict[str, object] = {}
+    if image_format in QUALITY:
+        options["quality"] = QUALITY[image_format]
+    if image_format == "JPEG":
+        options.update(optimize=True, progressive=True)
+    if image_format == "PNG":
+        options["optimize"] = True
+    if image_format == "WEBP":
+        options["method"] = 4
+    if image_format == "ICO":
+        side = derivative.width
+        options["sizes"] = [(s, s) for s in (16, 32, 48, 64) if s <= side]
+    if profile and image_format in ("JPEG", "PNG", "WEBP", "TIFF"):
+        options["icc_profile"] = profile  # colours as the camera meant them; nothing else is kept
+    out = io.BytesIO()
+    # No exif=, no xmp=, no comment=: Pillow writes none unless asked.
+    shown.save(out, format=image_format, **options)
+    return out.getvalue()

@@ -1,0 +1,159 @@
+"""Pictures as pages show them: a photo's sizes, formats and social card.
+
+Every raster image the site uses is published only as files re-encoded
+from its pixels (render/images.py encodes them): WebP and a fallback in the
+source's own kind (JPEG, or PNG for transparency) at a few widths, never
+wider than the source, and a 1200×630 social card. The file's own URL
+(`/images/soup.jpg`) serves a copy re-encoded the same way, at most
+`ORIGINAL_MAX` wide, so links to it keep working and nothing of the file
+but its pixels (no EXIF, GPS, XMP or comments) is ever published.
+
+File names carry a digest of the source and of these settings, so a
+changed photo or setting gets new URLs and no browser keeps a stale copy.
+This module decides names and sizes only; it reads and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from dataclasses import dataclass
+
+from ..content.images import ImageFacts
+
+WIDTHS = (480, 960, 1600)  # srcset widths, each only when the source is wider
+ORIGINAL_MAX = 2560  # the copy at the file's own URL
+SOCIAL = (1200, 630)  # og:image / twitter:image (the size those sites ask for)
+QUALITY = {"JPEG": 82, "WEBP": 80}
+# Part of every derived file's name: change it when encoding changes.
+PIPELINE = "1"
+OUTPUT_FOLDER = "_img"
+_MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif",
+         "TIFF": "image/tiff", "BMP": "image/bmp"}
+_SUFFIX = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+# The icons a raster favicon gives: (output path, square side, format).
+FAVICONS = (("favicon.ico", 64, "ICO"), ("favicon-192.png", 192, "PNG"), ("apple-touch-icon.png", 180, "PNG"))
+
+
+@dataclass(frozen=True)
+class Derivative:
+    """One file encoded from a source image."""
+
+    output: str  # output path relative to the output folder
+    source: str  # the source's path under content/static/ (as written)
+    digest: str  # the source's
+    width: int
+    height: int
+    format: str  # JPEG, PNG, WEBP (or the source's own, for its own URL)
+    crop: bool = False  # cover the box exactly (the social card), else fit the width
+
+    @property
+    def key(self) -> str:
+        """What the encoded bytes depend on: the name of the cache file."""
+        text = "|".join((PIPELINE, self.digest, str(self.width), str(self.height), self.format, str(self.crop),
+                         str(QUALITY.get(self.format, 0))))
+        return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+@dataclass(frozen=True)
+class Picture:
+    """An image reference as templates use it. Printed, it is the URL of
+    the image (`<img src="{{ product.image }}">` keeps working); a raster
+    image also has its sizes (`srcset`, `webp_srcset`), its shown `width`
+    and `height` and its social card. SVG files and images on other sites
+    have only `src` (their `width` is None)."""
+
+    ref: str  # as written in the content
+    src: str
+    width: int | None = None
+    height: int | None = None
+    srcset: str = ""
+    webp_srcset: str = ""
+    type: str = ""
+    social: str | None = None  # the 1200×630 card (raster sources only)
+
+    @property
+    def raster(self) -> bool:
+        return self.width is not None
+
+    def __str__(self) -> str:
+        return self.src
+
+
+def fallback_format(facts: ImageFacts) -> str:
+    """The format of the sizes older browsers get: JPEG, or PNG for images
+    with transparency (and PNG sources, often drawings and logos)."""
+    return "PNG" if facts.alpha or facts.format == "PNG" else "JPEG"
+
+
+def _scaled(facts: ImageFacts, width: int) -> tuple[int, int]:
+    width = min(width, facts.width)
+    return width, max(1, round(facts.height * width / facts.width))
+
+
+def _name(source: str, digest: str, label: str, image_format: str) -> str:
+    stem = posixpath.splitext(posixpath.basename(source))[0] or "image"
+    return f"{OUTPUT_FOLDER}/{stem}-{label}-{digest[:10]}.{_SUFFIX[image_format]}"
+
+
+def sizes_of(facts: ImageFacts) -> tuple[int, ...]:
+    """The srcset widths for a source: each of WIDTHS it is wider than, and
+    its own width when it is narrower than the largest (never upscaled)."""
+    found = [w for w in WIDTHS if w < facts.width]
+    if facts.width <= WIDTHS[-1]:
+        found.append(facts.width)
+    else:
+        found.append(WIDTHS[-1])
+    return tuple(sorted(set(found)))
+
+
+def picture(ref: str, source: str, facts: ImageFacts) -> tuple[Picture, tuple[Derivative, ...]]:
+    """The picture of a raster image at `source` (its path under
+    content/static/) and the files it needs."""
+    made: list[Derivative] = []
+    fallback = fallback_format(facts)
+    srcsets: dict[str, list[str]] = {"WEBP": [], fallback: []}
+    for width in sizes_of(facts):
+        w, h = _scaled(facts, width)
+        for image_format in ("WEBP", fallback):
+            derivative = Derivative(_name(source, facts.digest, f"{w}w", image_format), source, facts.digest, w, h,
+                                    image_format)
+            made.append(derivative)
+            srcsets[image_format].append(f"/{derivative.output} {w}w")
+    largest = made[-1]  # the fallback at the largest width
+    card = Derivative(_name(source, facts.digest, "card", "JPEG"), source, facts.digest, *SOCIAL, "JPEG", crop=True)
+    made.append(card)
+    shown_w, shown_h = _scaled(facts, WIDTHS[-1])
+    found = Picture(
+        ref=ref,
+        src="/" + largest.output,
+        width=shown_w,
+        height=shown_h,
+        srcset=", ".join(srcsets[fallback]),
+        webp_srcset=", ".join(srcsets["WEBP"]),
+        type=_MIME[fallback],
+        social="/" + card.output,
+    )
+    return found, tuple(made)
+
+
+def own_copy(source: str, facts: ImageFacts) -> Derivative:
+    """The copy served at the file's own URL: its own format, its pixels
+    only, at most ORIGINAL_MAX wide."""
+    w, h = _scaled(facts, ORIGINAL_MAX)
+    image_format = facts.format if facts.format in ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP") else "PNG"
+    return Derivative(source, source, facts.digest, w, h, image_format)
+
+
+def favicon_files(source: str, facts: ImageFacts) -> tuple[Derivative, ...]:
+    """/favicon.ico, a 192 px PNG and the 180 px apple-touch-icon, each the
+    image's centre cropped square."""
+    return tuple(
+        Derivative(output, source, facts.digest, side, side, image_format, crop=True)
+        for output, side, image_format in FAVICONS
+    )
+
+
+def passthrough(ref: str) -> Picture:
+    """An SVG, an image on another site, or a file sitegen does not have."""
+    return Picture(ref=ref, src=ref)

@@ -1,0 +1,189 @@
+"""Photos as owners add them: straight from a phone, large, turned by an
+EXIF flag and carrying GPS. Each test builds a real site."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+PRODUCT = "content/products/widget.md"
+POST = "content/posts/2026-05-01-harvest.md"
+GPS_MARK = b"PhoneMaker Secret"
+
+
+def phone_photo(width: int = 2400, height: int = 1800, orientation: int = 6) -> bytes:
+    """A JPEG as a phone writes it: EXIF orientation, maker, GPS, a comment."""
+    image = Image.new("RGB", (width, height), (200, 120, 40))
+    ImageDraw.Draw(image).rectangle([0, 0, width // 2, height // 2], fill=(20, 80, 200))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = GPS_MARK.decode()
+    exif[0x8825] = {1: "N", 2: (51.0, 30.0, 12.5), 3: "W", 4: (0.0, 7.0, 39.0)}
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif, quality=85, comment=b"taken at home")
+    return out.getvalue()
+
+
+def png(width: int, height: int, alpha: bool = False) -> bytes:
+    image = Image.new("RGBA" if alpha else "RGB", (width, height), (10, 120, 90, 128) if alpha else (10, 120, 90))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def photo_site(make_site, photo: bytes | None = None):
+    site = make_site(
+        {
+            PRODUCT: "---\ntitle: Widget\nrequires: [design]\nimage: /images/photo.jpg\n---\nA widget.\n",
+            POST: "---\ntitle: Harvest\ndate: 2026-05-01\nimage: /images/photo.jpg\n---\nThe harvest came in.\n",
+        }
+    )
+    path = site.root / "content/static/images/photo.jpg"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(photo if photo is not None else phone_photo())
+    return site
+
+
+def files_under(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.relative_to(folder).as_posix(): (p.stat().st_mtime_ns, p.stat().st_size)
+            for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_phone_photo_is_published_upright_in_sizes_without_its_gps(make_site):
+    original = phone_photo(4000, 3000)
+    site = photo_site(make_site, original)
+    run = site.build()
+    assert run.returncode == 0, run.stderr
+    output = site.output_bytes()
+    for name, data in output.items():
+        assert data != original, name
+        assert GPS_MARK not in data and b"taken at home" not in data, name
+        if name.endswith((".jpg", ".webp", ".png")):
+            with Image.open(io.BytesIO(data)) as image:
+                exif = image.getexif()
+                assert not exif.get_ifd(0x8825) and 0x0112 not in exif and 0x010F not in exif, name
+                assert "comment" not in image.info and "xmp" not in image.info, name
+    # The file's own URL still works: a copy of its pixels, turned upright
+    # (the EXIF flag said "a quarter turn") and at most 2560 px wide.
+    with Image.open(io.BytesIO(output["images/photo.jpg"])) as own:
+        assert own.size == (2560, 3413)
+    page = site.page("/products/widget/")
+    image = re.search(r"<img [^>]*srcset=[^>]*>", page)
+    assert image is not None, page
+    tag = image.group(0)
+    assert 'width="1600"' in tag and 'height="2133"' in tag
+    widths = re.findall(r" (\d+)w", re.search(r'srcset="([^"]*)"', tag).group(1))
+    assert len(widths) >= 2 and all(int(w) <= 3000 for w in widths)  # never wider than the photo
+    webp = re.search(r'<source type="image/webp" srcset="([^"]*)"', page).group(1)
+    for url in re.findall(r"(/_img/\S+\.webp)", webp):
+        assert url.lstrip("/") in output
+        assert output[url.lstrip("/")][:4] == b"RIFF"
+    assert 'loading="lazy"' not in tag, "the product's own photo is the page's main image"
+    cards = site.page("/products/")
+    assert re.search(r'<img [^>]*srcset="[^"]*"[^>]*loading="lazy" decoding="async"', cards)
+
+
+def test_a_second_build_encodes_nothing_and_equals_a_cold_build(make_site, tmp_path):
+    site = photo_site(make_site)
+    assert site.build().returncode == 0
+    cache = files_under(site.root / ".sitegen-cache" / "images")
+    assert any(name.endswith(".webp") for name in cache)
+    # A post edit: a real build (not a replay), with every image known.
+    site.write({"content/posts/2026-05-02-note.md": "---\ntitle: Note\ndate: 2026-05-02\n---\nA note.\n"})
+    run = site.build()
+    assert run.returncode == 0, run.stderr
+    assert files_under(site.root / ".sitegen-cache" / "images") == cache, "nothing was encoded again"
+    incremental = site.output_bytes()
+    cold = site.build("--no-cache", "--output", str(tmp_path / "cold"))
+    assert cold.returncode == 0, cold.stderr
+    assert site.output_bytes(tmp_path / "cold") == incremental
+
+
+def test_a_replaced_photo_gets_new_files_and_the_old_ones_go(make_site):
+    site = photo_site(make_site)
+    assert site.build().returncode == 0
+    before = {n for n in site.output_bytes() if n.startswith("_img/")}
+    (site.root / "content/static/images/photo.jpg").write_bytes(phone_photo(1800, 1200, orientation=1))
+    assert site.build().returncode == 0
+    after = {n for n in site.output_bytes() if n.startswith("_img/")}
+    assert after and not (after & before)
+    assert len(list((site.root / ".sitegen-cache" / "images").glob("*.webp"))) == len(
+        [n for n in after if n.endswith(".webp")]
+    ), "the cache keeps only what the site uses"
+
+
+def test_shared_links_get_a_raster_card_and_never_an_svg(make_site):
+    site = photo_site(make_site)
+    site.write({"content/site.yaml": "base_url: https://example.com/\ntitle: Test Co\n",
+                "content/business.yaml": "name: Test Co\nlogo: /logo.svg\n",
+                "content/static/logo.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>"})
+    assert site.build().returncode == 0
+    output = site.output_bytes()
+    for url in ("/products/widget/", "/blog/harvest/"):
+        page = site.page(url)
+        card = re.search(r'<meta property="og:image" content="https://example.com/([^"]+)">', page).group(1)
+        with Image.open(io.BytesIO(output[card])) as image:
+            assert image.size == (1200, 630) and image.format == "JPEG"
+        assert '<meta property="og:image:width" content="1200">' in page
+        assert f'<meta name="twitter:image" content="https://example.com/{card}">' in page
+    home = site.page("/")
+    assert "og:image" not in home and "twitter:image" not in home, "no raster picture: no card (never the SVG logo)"
+    site.write({"content/site.yaml": "base_url: https://example.com/\ntitle: Test Co\nsocial_image: /images/photo.jpg\n"})
+    assert site.build().returncode == 0
+    assert re.search(r'<meta property="og:image" content="https://example.com/_img/photo-card-', site.page("/"))
+
+
+def test_a_post_cover_shows_on_the_post_and_in_its_json_ld(make_site):
+    site = photo_site(make_site)
+    assert site.build().returncode == 0
+    post = site.page("/blog/harvest/")
+    assert "<picture>" in post
+    assert re.search(r'"image":"https://example.com/_img/photo-1600w-[0-9a-f]+\.jpg"', post)
+
+
+def test_a_raster_favicon_gives_favicon_ico_and_touch_icons(make_site):
+    site = make_site({"content/site.yaml": "base_url: https://example.com/\ntitle: Test Co\nfavicon: /icon.png\n"})
+    (site.root / "content/static").mkdir(parents=True, exist_ok=True)
+    (site.root / "content/static/icon.png").write_bytes(png(512, 512, alpha=True))
+    assert site.build().returncode == 0
+    output = site.output_bytes()
+    with Image.open(io.BytesIO(output["favicon.ico"])) as icon:
+        assert icon.format == "ICO"
+    for name, side in (("apple-touch-icon.png", 180), ("favicon-192.png", 192)):
+        with Image.open(io.BytesIO(output[name])) as image:
+            assert image.size == (side, side)
+    home = site.page("/")
+    assert '<link rel="icon" href="/favicon.ico" sizes="32x32">' in home
+    assert '<link rel="apple-touch-icon" href="/apple-touch-icon.png">' in home
+    site.write({"content/site.yaml": "base_url: https://example.com/\ntitle: Test Co\nfavicon: /icon.svg\n",
+                "content/static/icon.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>"})
+    assert site.build().returncode == 0
+    assert '<link rel="icon" type="image/svg+xml" href="/icon.svg">' in site.page("/")
+    assert "favicon.ico" not in site.output_bytes()
+
+
+def test_a_file_that_is_no_image_or_too_large_is_an_error_at_its_line(make_site):
+    site = make_site({PRODUCT: "---\ntitle: Widget\nrequires: [design]\nimage: /images/photo.jpg\n---\nA widget.\n"})
+    assert site.build().returncode == 0
+    before = site.output_bytes()
+    folder = site.root / "content/static/images"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "photo.jpg").write_bytes(b"<html>not a photo</html>")
+    big = Image.new("1", (8000, 7000))
+    big.save(folder / "huge.png")
+    run = site.build()
+    assert run.returncode == 1
+    assert "content/static/images/photo.jpg: image is not an image sitegen can read" in run.stderr
+    assert f"{PRODUCT}:4: 'image' /images/photo.jpg: image is not an image" in run.stderr
+    assert "content/static/images/huge.png: image is over 50 megapixels: make it smaller" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert site.output_bytes() == before
+
+
+def test_svg_and_other_sites_images_pass_through(make_site):
+    site = make_site({PRODUCT: "---\ntitle: Widget\nrequires: [design]\nimage: https://cdn.example.org/w.jpg\n---\nA widget.\n"})
+    assert site.build().returncode == 0
+    assert '<img src="https://cdn.example.org/w.jpg" alt="Widget" fetchpriority="high">' in site.page("/products/widget/")
