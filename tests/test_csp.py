@@ -444,3 +444,17 @@ def test_css_urls_must_be_allowed_too():
     assert css_violations("a{background:url(data:image/svg+xml;base64,AA)} b{background:url('/x.png')}", policy, PAGE) == []
     assert css_violations("@import 'https://fonts.example/a.css'; p{}", policy, PAGE) != []
     assert css_violations("p{background:url(https://cdn.example/x.png)}", policy, PAGE) != []
+
+
+def test_a_markdown_tables_alignment_is_a_class_the_policy_allows(make_site, policy):
+    """`:---:` in a Markdown table made `style="text-align: center"`, which
+    the policy blocks on the live site: it is a class the theme styles."""
+    site = make_site(
+        {"content/pages/prices.md": "---\ntitle: Prices\n---\n| Size | Price |\n|:-:|--:|\n| S | 4 |\n"}
+    )
+    assert site.build().returncode == 0
+    page = site.page("/prices/")
+    assert '<th class="align-center">Size</th>' in page and '<td class="align-right">4</td>' in page
+    assert csp_violations(page, policy, "https://example.com/prices/") == []
+    css = (site.public / "assets" / "site.css").read_text(encoding="utf-8")
+    assert ".prose .align-center" in css and ".prose .align-right" in css
