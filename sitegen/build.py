@@ -12,7 +12,6 @@ problems; this module prints nothing.
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
 import tempfile
@@ -168,6 +167,7 @@ class BuildSession:
         self._untouched = untouched
         self._cache = StoreUse(cache_folder(options.source.resolve()), remember) if options.cache else None
         self._images_folder: Path | None = None
+        self._temporary_images = False
         self._survey: SurveyIndex | None = None
         self._image_jobs: list[ImageJob] = []
         self._env: jinja2.Environment | None = None
@@ -282,19 +282,45 @@ class BuildSession:
         """Where encoded images are kept: the build cache's images/, or a
         folder of this session's own when there is no cache to write."""
         if self._images_folder is None:
-            folder = cache_folder(root)
-            if self.options.cache and self.options.cache_write and not folder.is_symlink():
-                self._images_folder = folder / "images"
+            if not self.options.cache_write or self._cache_usable(root):
+                # (`check` writes nothing: the names are all it needs.)
+                self._images_folder = cache_folder(root) / "images"
             else:
                 self._images_folder = Path(tempfile.mkdtemp(prefix="sitegen-images-"))
-                atexit.register(shutil.rmtree, self._images_folder, True)
+                self._temporary_images = True
         return self._images_folder
+
+    def _cache_usable(self, root: Path) -> bool:
+        """Whether images may be kept in the build cache: it is wanted, and
+        neither it nor its images/ is a link or anything but a folder we can
+        write (else a folder of this session's own is used)."""
+        if not (self.options.cache and self.options.cache_write):
+            return False
+        folder = cache_folder(root)
+        images = folder / "images"
+        for path in (folder, images):
+            if path.is_symlink() or (os.path.lexists(path) and not path.is_dir()):
+                return False
+        try:
+            images.mkdir(parents=True, exist_ok=True)
+            probe = tempfile.NamedTemporaryFile(dir=images, prefix=".probe-")
+            probe.close()
+        except OSError:
+            return False
+        return True
+
+    def close(self) -> None:
+        """Remove what only this session needed (encoded images kept
+        outside the cache, when there is none)."""
+        if self._temporary_images and self._images_folder is not None:
+            shutil.rmtree(self._images_folder, ignore_errors=True)
+            self._images_folder = None
+            self._temporary_images = False
 
     def _survey_index(self, root: Path) -> SurveyIndex:
         if self._survey is None:
-            folder = cache_folder(root)
-            use = self.options.cache and self.options.cache_write and not folder.is_symlink()
-            self._survey = SurveyIndex(folder / "images" / "survey.json" if use else None)
+            use = self._cache_usable(root)
+            self._survey = SurveyIndex(cache_folder(root) / "images" / "survey.json" if use else None)
         return self._survey
 
     def _encode_images(self, problems: Problems) -> None:
@@ -307,8 +333,7 @@ class BuildSession:
         except ImageFailed as failed:
             problems.error(failed.source, 0, failed.message)
         except OSError as exc:
-            problems.error(self._image_folder(self.options.source.resolve()), 0,
-                           f"cannot write encoded images: {exc.strerror or exc}")
+            problems.error(folder, 0, f"cannot write encoded images: {exc.strerror or exc}; `sitegen clean` empties the cache")
 
     def _page_book(self, public: PublicSite, problems: Problems, records: bool, old: Path | None) -> PageBook | None:
         """The book the one rule reads (see incremental/pages.py): the last
@@ -385,10 +410,12 @@ def _check_image_references(records: Records, images: Survey, base_url: str, pro
                 continue
             for key in keys:
                 value = record.data.get(key)
-                name = static_key(value, base_url) if isinstance(value, str) else None
+                name = static_key(value, base_url, fold=False) if isinstance(value, str) else None
                 failed = images.problems.get(name) if name is not None else None
                 if failed is not None:
-                    problems.error(record.path, record.data.line_of(key), f"'{key}' {value.strip()}: image {failed.message}")
+                    problems.error(
+                        record.path, record.data.line_of(key), f"'{key}' names {value.strip()}, which {failed.message}"
+                    )
 
 
 def _static_sources(
@@ -404,7 +431,7 @@ def _static_sources(
     for path in publishable_static_files(site, public):
         relative = path.relative_to(content_static).as_posix()
         if is_raster(path):
-            facts = images.get(relative.casefold())
+            facts = images.get(relative)
             if facts is None:
                 continue  # it cannot be read as an image: an error already says so
             copy = own_copy(relative, facts)
@@ -549,6 +576,9 @@ def _build_site(
     try:
         rendered = session.render(_output_check(options), _previous_output(options), _stage(options))
         output, copies = _write(options, session, rendered)
+    except BaseException:
+        session.close()
+        raise
     finally:
         if session.staged is not None:
             session.staged.discard()  # a failed build: its staging folder goes
@@ -560,6 +590,8 @@ def _build_site(
     written = time.perf_counter()
     if keep is not None:
         keep.append((session, rendered))
+    else:
+        session.close()
     stages = rendered.timings
     timings = {"unchanged check": checked - started, **stages, "write": written - checked - sum(stages.values())}
     return BuildResult(

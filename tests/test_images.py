@@ -176,9 +176,9 @@ def test_a_file_that_is_no_image_or_too_large_is_an_error_at_its_line(make_site)
     big.save(folder / "huge.png")
     run = site.build()
     assert run.returncode == 1
-    assert "content/static/images/photo.jpg: image is not an image sitegen can read" in run.stderr
-    assert f"{PRODUCT}:4: 'image' /images/photo.jpg: image is not an image" in run.stderr
-    assert "content/static/images/huge.png: image is over 50 megapixels: make it smaller" in run.stderr
+    assert "content/static/images/photo.jpg: this file is not an image sitegen can read" in run.stderr
+    assert f"{PRODUCT}:4: 'image' names /images/photo.jpg, which is not an image sitegen can read" in run.stderr
+    assert "content/static/images/huge.png: this file is over 50 megapixels: make it smaller" in run.stderr
     assert "Traceback" not in run.stderr
     assert site.output_bytes() == before
 
@@ -187,3 +187,66 @@ def test_svg_and_other_sites_images_pass_through(make_site):
     site = make_site({PRODUCT: "---\ntitle: Widget\nrequires: [design]\nimage: https://cdn.example.org/w.jpg\n---\nA widget.\n"})
     assert site.build().returncode == 0
     assert '<img src="https://cdn.example.org/w.jpg" alt="Widget" fetchpriority="high">' in site.page("/products/widget/")
+
+
+def test_a_photo_under_any_name_is_stripped(make_site):
+    """A JPEG saved as .jfif, with no extension or with a trailing dot is
+    still a photo: never published with its GPS."""
+    site = make_site()
+    folder = site.root / "content/static/images"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("a.jfif", "IMG_0042", "b.JPG", "c.jpg."):
+        (folder / name).write_bytes(phone_photo(600, 400))
+    assert site.build().returncode == 0
+    output = site.output_bytes()
+    for name in ("images/a.jfif", "images/IMG_0042", "images/b.JPG", "images/c.jpg."):
+        assert name in output and output[name][:3] == b"\xff\xd8\xff", name
+    assert not any(GPS_MARK in data for data in output.values())
+
+
+def test_files_differing_in_case_keep_their_own_pixels_and_a_hidden_logo_stays_hidden(make_site):
+    site = make_site(
+        {
+            PRODUCT: "---\ntitle: Widget\nrequires: [design]\nimage: /images/Secret.png\n---\nA widget.\n",
+            "content/partners/quiet.yaml": "name: Quiet Ltd\nprovides: [design]\nlogo: /images/secret.png\n",
+        }
+    )
+    folder = site.root / "content/static/images"
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (300, 200), (255, 0, 255)).save(folder / "secret.png")  # the white-label partner's
+    Image.new("RGB", (300, 200), (0, 0, 255)).save(folder / "Secret.png")
+    run = site.build()
+    assert run.returncode == 0, run.stderr
+    output = site.output_bytes()
+    assert "images/secret.png" not in output and "images/Secret.png" in output
+    for name, data in output.items():
+        if name.endswith((".png", ".jpg", ".webp")):
+            with Image.open(io.BytesIO(data)) as image:
+                red, green, blue = image.convert("RGB").getpixel((image.width // 2, image.height // 2))
+                assert red < 60 and blue > 200, name  # blue, never the partner's magenta
+
+
+def test_a_very_tall_image_is_narrowed_not_a_crash(make_site):
+    site = make_site({PRODUCT: "---\ntitle: Widget\nrequires: [design]\nimage: /images/tall.png\n---\nA widget.\n"})
+    folder = site.root / "content/static/images"
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.new("L", (1200, 20000), 128).save(folder / "tall.png")
+    run = site.build()
+    assert run.returncode == 0, run.stderr
+    for name, data in site.output_bytes().items():
+        if name.endswith(".webp"):
+            with Image.open(io.BytesIO(data)) as image:
+                assert max(image.size) <= 16383, name
+
+
+def test_a_linked_images_cache_is_never_followed(make_site, tmp_path):
+    site = photo_site(make_site)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "important.txt").write_text("keep me")
+    (site.root / ".sitegen-cache").mkdir()
+    (site.root / ".sitegen-cache" / "images").symlink_to(victim)
+    run = site.build()
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in victim.iterdir()) == ["important.txt"]
+    assert any(name.startswith("_img/") for name in site.output_bytes())

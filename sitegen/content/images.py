@@ -28,16 +28,39 @@ from typing import Any, Iterable
 from ..errors import Problems
 from ..files import open_regular
 
-RASTER_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp"})
+RASTER_SUFFIXES = frozenset({
+    ".jpg", ".jpeg", ".jpe", ".jfif", ".pjpeg", ".pjp", ".png", ".apng", ".webp", ".gif", ".tif", ".tiff", ".bmp",
+    ".heic", ".heif", ".avif", ".jxl", ".mpo",
+})
+# Files that are certainly no photos are not opened to look; any other
+# file is, since a photo may have any name ("IMG_0042", "photo.jpg.").
+_NOT_RASTER = frozenset({
+    ".svg", ".css", ".js", ".mjs", ".json", ".map", ".txt", ".md", ".html", ".htm", ".xml", ".pdf", ".ico",
+    ".woff", ".woff2", ".ttf", ".otf", ".eot", ".webmanifest", ".csv", ".zip", ".mp4", ".webm", ".mp3",
+    ".ogg", ".wav", ".vtt", ".gpx", ".kml", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt",
+})
+_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"II*\x00", b"MM\x00*", b"BM")
 # Larger images are refused: decoding 50 million pixels takes ~200 MB; a
 # "photo" of more is a mistake or an attack (a decompression bomb).
 MAX_PIXELS = 50_000_000
 # Bump when what the survey records changes: older index entries are dropped.
-SURVEY_VERSION = 1
+SURVEY_VERSION = 2
 
 
 def is_raster(path: Path | str) -> bool:
-    return os.path.splitext(str(path))[1].lower() in RASTER_SUFFIXES
+    """Whether a static file is a photo or bitmap: by its name, else (a
+    name that says nothing certain) by its first bytes."""
+    suffix = os.path.splitext(str(path).rstrip(" ."))[1].lower()
+    if suffix in RASTER_SUFFIXES:
+        return True
+    if suffix in _NOT_RASTER:
+        return False
+    try:
+        with open_regular(path) as handle:
+            head = handle.read(16)
+    except OSError:
+        return False
+    return head.startswith(_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP") or head[4:8] == b"ftyp"
 
 
 @dataclass(frozen=True)
@@ -78,9 +101,7 @@ def _read(path: Path) -> ImageFacts | ImageProblem:
                     return _too_large(width, height)
                 orientation = image.getexif().get(0x0112, 1)
                 image_format = image.format or "PNG"
-                alpha = image.mode in ("RGBA", "LA", "PA") or (
-                    image.mode == "P" and "transparency" in image.info
-                )
+                alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
                 # Decoded once (a JPEG at an eighth of its size) so that a
                 # damaged file is found here, at its path, not while encoding.
                 image.draft(None, (max(1, width // 8), max(1, height // 8)))
@@ -88,7 +109,9 @@ def _read(path: Path) -> ImageFacts | ImageProblem:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return ImageProblem(f"is over {MAX_PIXELS // 1_000_000} megapixels: make it smaller before adding it")
     except UnidentifiedImageError:
-        return ImageProblem("is not an image sitegen can read (JPEG, PNG, WebP, GIF, TIFF or BMP)")
+        return ImageProblem(
+            "is not an image sitegen can read: save it as JPEG, PNG or WebP (HEIC and AVIF photos too)"
+        )
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         return ImageProblem(f"is a damaged image ({exc}): export it again")
     if orientation in (5, 6, 7, 8):  # turned a quarter: shown with width and height swapped
@@ -117,7 +140,7 @@ class SurveyIndex:
                 if isinstance(data, dict) and data.get("version") == SURVEY_VERSION:
                     entries = data.get("entries")
                     self.entries = entries if isinstance(entries, dict) else {}
-            except (OSError, ValueError):
+            except (OSError, ValueError, RecursionError):  # damaged: surveyed afresh
                 self.entries = {}
 
     def facts(self, file: Path) -> ImageFacts | ImageProblem:
@@ -125,7 +148,7 @@ class SurveyIndex:
             stat = file.stat()
         except OSError as exc:
             return ImageProblem(f"cannot read file: {exc.strerror or exc}")
-        signature = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+        signature = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
         key = str(file)
         entry = self.entries.get(key)
         if isinstance(entry, dict) and entry.get("signature") == signature:
@@ -175,7 +198,7 @@ def _from_entry(entry: dict[str, Any]) -> ImageFacts | ImageProblem | None:
             format=str(facts["format"]),
             alpha=bool(facts["alpha"]),
         )
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None
     if found.width < 1 or found.height < 1 or found.width * found.height > MAX_PIXELS:
         return None
@@ -185,7 +208,7 @@ def _from_entry(entry: dict[str, Any]) -> ImageFacts | ImageProblem | None:
 @dataclass
 class Survey:
     """The raster files of content/static/ by their path relative to it,
-    case-folded (as `view.public.static_key` names files)."""
+    as written (`view.public.static_key(..., fold=False)`)."""
 
     facts: dict[str, ImageFacts]
     problems: dict[str, ImageProblem]
@@ -211,9 +234,9 @@ def survey(
         facts = index.facts(file)
         relative = file.relative_to(static_root).as_posix()
         if isinstance(facts, ImageProblem):
-            problems.error(file, 0, f"image {facts.message}")
-            failed[relative.casefold()] = facts
+            problems.error(file, 0, f"this file {facts.message}")
+            failed[relative] = facts
             continue
-        found[relative.casefold()] = replace(facts, path=relative)
+        found[relative] = replace(facts, path=relative)
     index.save(used)
     return Survey(found, failed)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -64,36 +65,56 @@ def prune(folder: Path, jobs: Iterable[ImageJob], keep: Iterable[str] = ("survey
 
 def produce(jobs: Iterable[ImageJob], folder: Path) -> int:
     """Encode every job whose file is not in `folder` yet; returns how many
-    were encoded. Raises ImageFailed for a source that cannot be read."""
+    were encoded. Raises ImageFailed for a source that cannot be encoded.
+    One source is decoded at a time (a site of a hundred 12-megapixel
+    photos must not hold them all in memory)."""
     encoded = 0
-    opened: dict[Path, object] = {}
-    try:
-        for job in jobs:
-            target = cache_file(folder, job.derivative)
-            if target.is_file():
-                continue
-            folder.mkdir(parents=True, exist_ok=True)
-            image = opened.get(job.source)
-            if image is None:
-                image = opened[job.source] = _open(job.source)
-            data = _encode(image, job.derivative)
-            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".encoding-")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(data)
-                os.replace(temporary, target)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
-            encoded += 1
-    finally:
-        for image in opened.values():
-            image.close()  # type: ignore[attr-defined]
+    by_source: dict[Path, list[ImageJob]] = {}
+    for job in jobs:
+        by_source.setdefault(job.source, []).append(job)
+    for source, group in by_source.items():
+        missing = [job for job in group if not _done(cache_file(folder, job.derivative))]
+        if not missing:
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        image = _open(source)
+        try:
+            for job in missing:
+                try:
+                    data = _encode(image, job.derivative)
+                except (OSError, ValueError, MemoryError) as exc:
+                    raise ImageFailed(source, f"cannot encode this image ({exc}): export it again as JPEG or PNG")
+                _store(folder, cache_file(folder, job.derivative), data)
+                encoded += 1
+        finally:
+            image.close()
     return encoded
 
 
+def _done(target: Path) -> bool:
+    """An encoded file is there (an empty one, which a crash before the
+    disk caught up can leave, is not)."""
+    try:
+        return target.stat().st_size > 0 and target.is_file() and not target.is_symlink()
+    except OSError:
+        return False
+
+
+def _store(folder: Path, target: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".encoding-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target)  # (a damaged cache: our own folder, never a link)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def _open(source: Path):  # type: ignore[no-untyped-def]
-    """The source's pixels, upright, in RGB or RGBA."""
+    """The source's pixels, upright, in RGB or RGBA, in sRGB."""
     from PIL import Image, ImageOps
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -106,25 +127,41 @@ def _open(source: Path):  # type: ignore[no-untyped-def]
                 opened.load()
                 profile = opened.info.get("icc_profile")
                 upright = ImageOps.exif_transpose(opened)
-                has_alpha = upright.mode in ("RGBA", "LA", "PA") or (
-                    upright.mode == "P" and "transparency" in upright.info
-                )
+                if upright.mode in ("I;16", "I;16B", "I;16L", "I"):
+                    # 16-bit grey: scaled to 8 bits, not clipped to white.
+                    upright = upright.point(lambda value: value / 256).convert("L")
+                has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
                 image = upright.convert("RGBA" if has_alpha else "RGB")
-    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombWarning,
+                image = _to_srgb(image, profile, opened.mode)
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError, Image.DecompressionBombWarning,
             Image.DecompressionBombError) as exc:
-        raise ImageFailed(source, f"cannot encode image: {exc}") from None
-    # Only the pixels and the colour profile go on: no EXIF (GPS, device),
-    # XMP, IPTC or comments, whatever Pillow carried over from the file.
+        raise ImageFailed(source, f"cannot encode this image ({exc}): export it again as JPEG or PNG") from None
+    # Only the pixels go on: no EXIF (GPS, device), XMP, IPTC, comments or
+    # colour profile (the pixels are in sRGB), whatever Pillow carried over.
     image.info.clear()
-    if profile:
-        image.info["icc_profile"] = profile
     return image
+
+
+def _to_srgb(image, profile: bytes | None, mode: str):  # type: ignore[no-untyped-def]
+    """The pixels in sRGB, converted from the photo's colour profile (a
+    wide-gamut phone photo keeps its colours); as they are without one."""
+    if not profile:
+        return image
+    from PIL import ImageCms
+
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        if source.profile.xcolor_space.strip() != "RGB" or mode not in ("RGB", "RGBA"):
+            return image  # a CMYK or grey profile: Pillow's conversion to RGB was the best there is
+        target = ImageCms.createProfile("sRGB")
+        return ImageCms.profileToProfile(image, source, target, outputMode=image.mode)
+    except (OSError, ValueError, TypeError, ImageCms.PyCMSError):
+        return image
 
 
 def _encode(image, derivative: Derivative) -> bytes:  # type: ignore[no-untyped-def]
     from PIL import Image, ImageOps
 
-    profile = image.info.get("icc_profile")
     size = (derivative.width, derivative.height)
     if derivative.crop:
         shown = ImageOps.fit(image, size, Image.Resampling.LANCZOS)
@@ -137,7 +174,7 @@ def _encode(image, derivative: Derivative) -> bytes:  # type: ignore[no-untyped-
         background = Image.new("RGB", shown.size, (255, 255, 255))
         background.paste(shown, mask=shown.getchannel("A"))
         shown = background
-    if image_format in ("BMP", "GIF") and shown.mode == "RGBA":
+    if image_format == "BMP" and shown.mode == "RGBA":
         shown = shown.convert("RGB")
     options: dict[str, object] = {}
     if image_format in QUALITY:
@@ -151,8 +188,8 @@ def _encode(image, derivative: Derivative) -> bytes:  # type: ignore[no-untyped-
     if image_format == "ICO":
         side = derivative.width
         options["sizes"] = [(s, s) for s in (16, 32, 48, 64) if s <= side]
-    if profile and image_format in ("JPEG", "PNG", "WEBP", "TIFF"):
-        options["icc_profile"] = profile  # colours as the camera meant them; nothing else is kept
+    if image_format == "TIFF":
+        options["compression"] = "tiff_deflate"
     out = io.BytesIO()
     # No exif=, no xmp=, no comment=: Pillow writes none unless asked.
     shown.save(out, format=image_format, **options)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+import re
 from dataclasses import dataclass
 
 from ..content.images import ImageFacts
@@ -26,7 +27,7 @@ ORIGINAL_MAX = 2560  # the copy at the file's own URL
 SOCIAL = (1200, 630)  # og:image / twitter:image (the size those sites ask for)
 QUALITY = {"JPEG": 82, "WEBP": 80}
 # Part of every derived file's name: change it when encoding changes.
-PIPELINE = "1"
+PIPELINE = "2"
 OUTPUT_FOLDER = "_img"
 _MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif",
          "TIFF": "image/tiff", "BMP": "image/bmp"}
@@ -86,13 +87,25 @@ def fallback_format(facts: ImageFacts) -> str:
     return "PNG" if facts.alpha or facts.format == "PNG" else "JPEG"
 
 
+# WebP's limit on either side; no picture file is larger than this.
+MAX_SIDE = 16383
+
+
 def _scaled(facts: ImageFacts, width: int) -> tuple[int, int]:
-    width = min(width, facts.width)
-    return width, max(1, round(facts.height * width / facts.width))
+    """`width` (at most the source's), and the height that keeps the
+    proportions; both at most MAX_SIDE (a very tall screenshot narrows)."""
+    wide: float = min(width, facts.width)
+    high: float = facts.height * wide / facts.width
+    if high > MAX_SIDE:
+        wide, high = wide * MAX_SIDE / high, MAX_SIDE
+    return max(1, round(wide)), max(1, round(high))
 
 
 def _name(source: str, digest: str, label: str, image_format: str) -> str:
-    stem = posixpath.splitext(posixpath.basename(source))[0] or "image"
+    """A derived file's name: the source's name made safe for URLs and
+    srcset (no spaces or commas), a label and the source's digest."""
+    stem = posixpath.splitext(posixpath.basename(source.rstrip(" .")))[0]
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-")[:60] or "image"
     return f"{OUTPUT_FOLDER}/{stem}-{label}-{digest[:10]}.{_SUFFIX[image_format]}"
 
 
@@ -113,8 +126,12 @@ def picture(ref: str, source: str, facts: ImageFacts) -> tuple[Picture, tuple[De
     made: list[Derivative] = []
     fallback = fallback_format(facts)
     srcsets: dict[str, list[str]] = {"WEBP": [], fallback: []}
+    seen: set[int] = set()
     for width in sizes_of(facts):
         w, h = _scaled(facts, width)
+        if w in seen:
+            continue
+        seen.add(w)
         for image_format in ("WEBP", fallback):
             derivative = Derivative(_name(source, facts.digest, f"{w}w", image_format), source, facts.digest, w, h,
                                     image_format)
@@ -137,11 +154,19 @@ def picture(ref: str, source: str, facts: ImageFacts) -> tuple[Picture, tuple[De
     return found, tuple(made)
 
 
+# The format a file's own URL is served in, by its name's ending.
+_BY_SUFFIX = {"jpg": "JPEG", "jpeg": "JPEG", "jpe": "JPEG", "jfif": "JPEG", "pjpeg": "JPEG", "pjp": "JPEG",
+              "mpo": "JPEG", "png": "PNG", "apng": "PNG", "webp": "WEBP", "gif": "GIF", "tif": "TIFF",
+              "tiff": "TIFF", "bmp": "BMP"}
+
+
 def own_copy(source: str, facts: ImageFacts) -> Derivative:
-    """The copy served at the file's own URL: its own format, its pixels
-    only, at most ORIGINAL_MAX wide."""
+    """The copy served at the file's own URL: its pixels only, at most
+    ORIGINAL_MAX wide, in the format its name says (a `.jpg` is a JPEG
+    whatever the file held), else JPEG (PNG with transparency)."""
     w, h = _scaled(facts, ORIGINAL_MAX)
-    image_format = facts.format if facts.format in ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP") else "PNG"
+    suffix = posixpath.splitext(source.rstrip(" ."))[1].lstrip(".").lower()
+    image_format = _BY_SUFFIX.get(suffix) or ("PNG" if facts.alpha else "JPEG")
     return Derivative(source, source, facts.digest, w, h, image_format)
 
 

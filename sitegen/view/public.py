@@ -96,7 +96,7 @@ class PictureBook:
     def __call__(self, ref: str | None) -> Picture | None:
         if not ref:
             return None
-        key = static_key(ref, self.base_url)
+        key = static_key(ref, self.base_url, fold=False)
         facts = self.images.get(key) if key is not None else None
         if facts is None:
             return passthrough(ref)
@@ -110,7 +110,7 @@ class PictureBook:
         /favicon.ico, a 192 px PNG and an apple-touch-icon."""
         found = self(ref)
         if found is not None and found.raster:
-            facts = self.images[static_key(found.ref, self.base_url) or ""]
+            facts = self.images[static_key(found.ref, self.base_url, fold=False) or ""]
             for derivative in favicon_files(facts.path, facts):
                 self.files.setdefault(derivative.output, derivative)
         return found
@@ -325,8 +325,10 @@ def publishable_static_files(site: Site, public: PublicSite) -> tuple[Path, ...]
     """
     static_root = site.root / "content" / "static"
     base = public.base_url
-    shown = {static_key(picture.ref, base) for picture in (public.business.logo, *(p.image for p in public.products),
-                                                          *(p.logo for p in public.partners)) if picture}
+    pictures = (public.business.logo, *(p.image for p in public.products), *(p.logo for p in public.partners))
+    # The very files public objects name: a hidden logo whose name differs
+    # from one of them only in letter case stays hidden.
+    shown_exact = {static_key(picture.ref, base, fold=False) for picture in pictures if picture}
     public_slugs = {p.slug for p in public.partners}
     # A hidden partner's logo on any host names the local file of that path
     # too (the site may be built for a deploy preview's address while the
@@ -336,19 +338,23 @@ def publishable_static_files(site: Site, public: PublicSite) -> tuple[Path, ...]
         for p in site.partners
         if p.slug not in public_slugs and p.logo
         for key in (static_key(p.logo, base), static_key(p.logo, base, any_host=True))
-    } - shown
+    }
     hidden.discard(None)
     if not hidden:
         return tuple(site.static_files)
-    return tuple(
-        f for f in site.static_files if f.relative_to(static_root).as_posix().casefold() not in hidden
-    )
+
+    def published(file: Path) -> bool:
+        relative = file.relative_to(static_root).as_posix()
+        return relative.casefold() not in hidden or relative in shown_exact
+
+    return tuple(f for f in site.static_files if published(f))
 
 
-def static_key(reference: str, base_url: str, any_host: bool = False) -> str | None:
+def static_key(reference: str, base_url: str, any_host: bool = False, fold: bool = True) -> str | None:
     """The content/static/ file a reference names, as a case-folded path
-    relative to the static folder; None when it names no file of this site
-    (another host unless `any_host`, mailto:, tel:, a folder)."""
+    relative to the static folder (as written with `fold=False`); None when
+    it names no file of this site (another host unless `any_host`, mailto:,
+    tel:, a folder)."""
     try:
         parts = urlsplit(reference)
         base = urlsplit(base_url)
@@ -367,7 +373,9 @@ def static_key(reference: str, base_url: str, any_host: bool = False) -> str | N
     else:
         path = parts.path
     path = posixpath.normpath("/" + unquote(path)).lstrip("/")
-    return path.casefold() if path and path != "." else None
+    if not path or path == ".":
+        return None
+    return path.casefold() if fold else path
 
 
 def _port(parts: SplitResult) -> int:
