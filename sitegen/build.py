@@ -242,6 +242,8 @@ class BuildSession:
         self.stats = RenderStats(rendered=total - len(pages.unchanged), reused=len(pages.unchanged))
         if self._cache is not None and self.options.cache_write:
             self._cache.save()  # only a build that succeeded leaves anything in the cache
+        if self._survey is not None:
+            self._survey.save()
         return RenderedSite(site, public, routes, pages.files, problems.warnings, dict(clock.seconds), pages.kept)
 
     def _plan(
@@ -298,16 +300,15 @@ class BuildSession:
             return False
         folder = cache_folder(root)
         images = folder / "images"
-        for path in (folder, images):
-            if path.is_symlink() or (os.path.lexists(path) and not path.is_dir()):
-                return False
         try:
-            images.mkdir(parents=True, exist_ok=True)
-            probe = tempfile.NamedTemporaryFile(dir=images, prefix=".probe-")
-            probe.close()
-        except OSError:
+            for path in (folder, images):
+                if path.is_symlink() or (os.path.lexists(path) and not path.is_dir()):
+                    return False
+            # Nothing is created here: a build that fails leaves no cache.
+            nearest = images if images.is_dir() else folder if folder.is_dir() else root
+        except OSError:  # a cache folder we may not even look into
             return False
-        return True
+        return os.access(nearest, os.W_OK | os.X_OK)
 
     def close(self) -> None:
         """Remove what only this session needed (encoded images kept

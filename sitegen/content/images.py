@@ -160,12 +160,15 @@ class SurveyIndex:
         self.changed = True
         return found
 
-    def save(self, used: Iterable[Path]) -> None:
-        """Keep the entries of `used` files only; write when anything changed."""
+    def keep_only(self, used: Iterable[Path]) -> None:
+        """Let go of the entries of files no longer there."""
         keep = {str(p) for p in used}
         if set(self.entries) - keep:
             self.entries = {k: v for k, v in self.entries.items() if k in keep}
             self.changed = True
+
+    def save(self) -> None:
+        """Write the index when anything changed (after a build that succeeded)."""
         if self.path is None or not self.changed:
             return
         text = json.dumps({"version": SURVEY_VERSION, "entries": self.entries}, sort_keys=True)
@@ -174,6 +177,7 @@ class SurveyIndex:
             temporary = self.path.with_name(self.path.name + ".tmp")
             temporary.write_text(text, encoding="utf-8")
             os.replace(temporary, self.path)
+            self.changed = False
         except OSError:
             pass  # a cache that cannot be written is only slower next time
 
@@ -238,5 +242,5 @@ def survey(
             failed[relative] = facts
             continue
         found[relative] = replace(facts, path=relative)
-    index.save(used)
+    index.keep_only(used)
     return Survey(found, failed)
