@@ -24,7 +24,7 @@ from typing import Callable, Iterable
 import jinja2
 
 from .content.changes import next_change
-from .content.images import IMAGE_KEYS, ImageFacts, Survey, SurveyIndex, is_raster, survey
+from .content.images import IMAGE_KEYS, Survey, SurveyIndex, survey
 from .content.load import RecordCache, Records, load_site
 from .content.model import ModelMemo, Site, build_model
 from .deploy import BaseUrlChoice
@@ -275,7 +275,7 @@ class BuildSession:
             images=images.facts,
         )
         clock.lap("public view")
-        sources, self._image_jobs = _static_sources(site, public, problems, images.facts, self._image_folder(root))
+        sources, self._image_jobs = _static_sources(site, public, problems, images, self._image_folder(root))
         routes = plan_routes(public, sources, problems, self._route_memo)
         clock.lap("routes")
         return site, public, routes
@@ -420,7 +420,7 @@ def _check_image_references(records: Records, images: Survey, base_url: str, pro
 
 
 def _static_sources(
-    site: Site, public: PublicSite, problems: Problems, images: dict[str, ImageFacts], image_folder: Path
+    site: Site, public: PublicSite, problems: Problems, images: Survey, image_folder: Path
 ) -> tuple[list[tuple[Path, str, str]], list[ImageJob]]:
     """(file, output path, origin) in precedence order: content first, then
     theme; and the image files to encode. A raster image of content/static/
@@ -431,10 +431,10 @@ def _static_sources(
     content_static = site.root / "content" / "static"
     for path in publishable_static_files(site, public):
         relative = path.relative_to(content_static).as_posix()
-        if is_raster(path):
-            facts = images.get(relative)
-            if facts is None:
-                continue  # it cannot be read as an image: an error already says so
+        if relative in images.problems:
+            continue  # it cannot be read as an image: an error already says so
+        facts = images.facts.get(relative)  # (the survey found the raster files)
+        if facts is not None:
             copy = own_copy(relative, facts)
             jobs.append(ImageJob(copy, path))
             sources.append((cache_file(image_folder, copy), relative, problems.display_path(path)))
