@@ -58,6 +58,8 @@ SAMPLES: dict[type, Callable[[str], tuple[Any, Any]]] = {
     schema.Country: lambda name: ("GB", "FR"),
     schema.WebLink: lambda name: ("https://pay.example/a", "https://pay.example/b"),
     schema.Email: lambda name: ("a@example.com", "b@example.com"),
+    schema.Colour: lambda name: ("#1d6a4f", "#f5c400"),
+    schema.FontList: lambda name: ("serif", "Source Sans 3, sans-serif"),
     schema.Language: lambda name: ("en", "fr"),
     schema.FolderName: lambda name: ("default", "mine"),
     schema.FormTarget: lambda name: ("netlify", "https://forms.example/submit"),

@@ -250,3 +250,26 @@ def test_a_linked_images_cache_is_never_followed(make_site, tmp_path):
     assert run.returncode == 0, run.stderr
     assert sorted(p.name for p in victim.iterdir()) == ["important.txt"]
     assert any(name.startswith("_img/") for name in site.output_bytes())
+
+
+def test_photos_in_a_body_become_responsive_pictures_that_follow_the_file(make_site, tmp_path):
+    site = photo_site(make_site)
+    site.write({
+        POST: "---\ntitle: Harvest\ndate: 2026-05-01\n---\nThe harvest came in.\n\n"
+              "![Crates of squash](/images/photo.jpg)\n\n<img src='/images/photo.jpg' alt='Again'>\n\n"
+              "![Elsewhere](https://other.example/x.jpg)\n",
+        "content/pages/about.md": "---\ntitle: About\n---\n![The yard](/images/photo.jpg)\n",
+    })
+    assert site.build().returncode == 0
+    for url, alt in (("/blog/harvest/", "Crates of squash"), ("/blog/harvest/", "Again"), ("/about/", "The yard")):
+        tag = re.search(rf'<img src="/_img/photo-[^>]*alt="{alt}"[^>]*>', site.page(url)).group(0)
+        assert len(re.findall(r"\d+w", re.search(r'srcset="([^"]+)"', tag).group(1))) >= 2
+        assert re.search(r'width="\d+" height="\d+"', tag) and 'loading="lazy"' in tag
+    assert '<img alt="Elsewhere" src="https://other.example/x.jpg">' in site.page("/blog/harvest/")
+    # The photo is replaced by one of another shape: pages follow, equal to a cold build.
+    (site.root / "content/static/images/photo.jpg").write_bytes(phone_photo(1000, 1000, orientation=1))
+    assert site.build().returncode == 0
+    assert 'width="1000" height="1000"' in site.page("/about/")
+    cold = site.build("--no-cache", "--output", str(tmp_path / "cold"))
+    assert cold.returncode == 0, cold.stderr
+    assert site.output_bytes(tmp_path / "cold") == site.output_bytes()

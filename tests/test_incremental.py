@@ -255,7 +255,8 @@ def test_kept_pages_are_written_afresh_when_the_output_cannot_be_updated_in_plac
     page.unlink()
     page.symlink_to(elsewhere)
     result = build_site(options)
-    assert result.unchanged >= len(before) - 2
+    pages = [name for name in before if not name.startswith("assets/") and name != ".sitegen-output"]
+    assert result.unchanged >= len(pages) - 1
     assert not page.is_symlink()
     assert site.output_bytes() == before
 

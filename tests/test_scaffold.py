@@ -142,7 +142,7 @@ def test_init_in_empty_folder_writes_a_site_that_builds_and_checks_clean(scaffol
         assert (public / url).is_file(), url
     home = (public / "index.html").read_text(encoding="utf-8")
     assert home.index('href="/about/"') < home.index('href="/products/"')
-    nav = home[home.index('<nav class="site-nav"'):home.index("</nav>")]
+    nav = home[home.index('<nav class="site-nav'):home.index("</nav>")]
     assert nav.index('href="/blog/"') < nav.index('href="/contact/"')
     # The example partner is white-label: nothing of it reaches the output.
     for path, data in tree(public).items():

@@ -16,6 +16,7 @@ import time
 from typing import Any, Callable, Iterator
 
 import markdown
+import pygments  # type: ignore[import-untyped]
 from markdown.extensions import Extension
 from markdown.extensions.extra import ExtraExtension
 from markdown.extensions.sane_lists import SaneListExtension
@@ -27,7 +28,10 @@ from .parse import text_key
 
 # Part of every cache key of rendered Markdown: change it when the output of
 # the same source would change.
-MARKDOWN_CONFIGURATION = f"markdown {markdown.__version__}: extra, sane_lists, toc, table alignment classes"
+MARKDOWN_CONFIGURATION = (
+    f"markdown {markdown.__version__}: extra, sane_lists, toc, table alignment classes, tables focusable; "
+    f"codehilite with Pygments {pygments.__version__}, classes, no guessing"
+)
 
 _converter: markdown.Markdown | None = None
 _ALIGNED = re.compile(r"text-align: (left|center|right);")
@@ -40,6 +44,10 @@ class _TableAlignment(Treeprocessor):
 
     def run(self, root: etree.Element) -> None:
         for element in root.iter():
+            if element.tag == "table":
+                # A wide table scrolls sideways inside the text column; a
+                # keyboard can reach what overflows only if it can focus it.
+                element.set("tabindex", "0")
             if element.tag not in ("th", "td"):
                 continue
             found = _ALIGNED.fullmatch(element.get("style") or "")
@@ -58,8 +66,17 @@ def _markdown() -> markdown.Markdown:
     if _converter is None:
         # Extension objects, not names: names are looked up through package
         # entry points, which costs a noticeable part of a small build.
+        # Fenced code names its language (```python): Pygments marks its
+        # tokens with classes that site.css colours (no inline styles, which
+        # the Content-Security-Policy would block); code without a language
+        # is left plain rather than guessed.
+        from markdown.extensions.codehilite import CodeHiliteExtension
+
+        highlight = CodeHiliteExtension(css_class="highlight", guess_lang=False, use_pygments=True)
         _converter = markdown.Markdown(
-            extensions=[ExtraExtension(), SaneListExtension(), TocExtension(), _TableAlignmentExtension()],
+            extensions=[
+                ExtraExtension(), SaneListExtension(), TocExtension(), _TableAlignmentExtension(), highlight,
+            ],
             output_format="html",
         )
     return _converter

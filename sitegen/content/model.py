@@ -39,6 +39,8 @@ from .schema import (
     TEXT,
     URL,
     AbsoluteUrl,
+    Colour,
+    FontList,
     Choice,
     Entries,
     FolderName,
@@ -93,6 +95,30 @@ class Source:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ThemeOptions:
+    """The built-in theme's colours and fonts, set without copying its
+    stylesheet (served as /assets/theme.css; see `view/palette.py`)."""
+
+    accent: str | None = key(
+        Colour(text=True), public=True, added=True,
+        doc="links and buttons, e.g. `#1d6a4f`; made darker on the light pages or lighter on the dark ones "
+        "where it would be hard to read",
+    )
+    brand: str | None = key(
+        Colour(), public=True, added=True,
+        doc="the home page banner and tinted panels; a pale tint of it is used where text sits on it",
+    )
+    font: str | None = key(
+        FontList(), public=True, added=True,
+        doc="body text: `system` (default), `sans`, `serif`, `rounded`, `slab`, `mono`, or font names "
+        "separated by commas (installed fonts, or ones your `custom.css` loads)",
+    )
+    heading_font: str | None = key(
+        FontList(), public=True, added=True, doc="headings, the same choices as `font`; default `serif`",
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class SiteConfig:
     """content/site.yaml"""
 
@@ -131,6 +157,10 @@ class SiteConfig:
     social_image: str | None = key(
         URL, public=True, added=True,
         doc="the picture shown when a page without its own photo is shared (a photo, cropped to 1200×630)",
+    )
+    theme_options: ThemeOptions = key(
+        Nested(ThemeOptions), public=True, default=ThemeOptions(), added=True,
+        doc="colours and fonts of the built-in theme: the keys below (see [Theme](#theme))",
     )
     output_dir_line: int = 0
     source: Source = Source("content/site.yaml", 0)

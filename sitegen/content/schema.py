@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
+from . import colours
 from .fields import Fields, url_problem
 from .money import currencies, former_currencies, is_country, locale_name, parse_price, price_problem, size_problem
 from .parse import LineDict, LineList
@@ -272,6 +273,60 @@ class WebLink(ValueKind):
             return value
         f.error(name, f"'{f.where}{name}' must be a full https:// (or http://) link like {self.example}, got '{value}'")
         return None
+
+
+class Colour(ValueKind):
+    """`#rgb` or `#rrggbb`, kept as `#rrggbb`. With `text=True` the colour
+    is also used for text (links, buttons): a colour too pale to read on the
+    theme's light pages is a warning that names the colour used instead."""
+
+    label = "colour"
+
+    def __init__(self, text: bool = False) -> None:
+        self.text = text
+
+    def describe(self) -> str:
+        return "colour `#rrggbb` or `#rgb`"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        value = f.text(name, spec.required)
+        if value is None:
+            return None
+        rgb = colours.parse_colour(value)
+        if rgb is None:
+            f.error(name, f"'{f.where}{name}' must be a colour written #rrggbb or #rgb, like #1d6a4f, got '{value[:40]}'")
+            return None
+        if self.text:
+            used = colours.readable(rgb, colours.LIGHT_BACKGROUNDS, colours.BLACK)
+            if used != rgb:
+                ratio = min(colours.contrast(rgb, ground) for ground in colours.LIGHT_BACKGROUNDS)
+                f.problems.warning(
+                    f.path, f.line(name),
+                    f"'{f.where}{name}' {value} is too pale for text on the light pages "
+                    f"(contrast {ratio:.1f}:1, readable text needs {colours.TEXT_CONTRAST}:1); "
+                    f"links and buttons use {colours.hex_colour(used)} instead, or choose a darker colour",
+                )
+        return colours.hex_colour(rgb)
+
+
+class FontList(ValueKind):
+    """A keyword of `colours.FONT_KEYWORDS` or font names, kept as the CSS
+    `font-family` value they give."""
+
+    label = "font"
+
+    def describe(self) -> str:
+        return "`system`, `sans`, `serif`, `rounded`, `slab`, `mono` or font names"
+
+    def read(self, f: Fields, name: str, spec: Key) -> Any:
+        value = f.text(name, spec.required)
+        if value is None:
+            return None
+        stack, problem = colours.font_stack(value)
+        if problem is not None:
+            f.error(name, f"'{f.where}{name}' must be {problem}")
+            return None
+        return stack
 
 
 class Email(ValueKind):

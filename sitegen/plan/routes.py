@@ -317,6 +317,11 @@ def _plan_pages(planner: _Planner, public: PublicSite) -> None:
         posts=public.posts[:FEED_ENTRIES], updated=_iso(newest) if newest else _iso_day(public),
     )
     planner.add("/robots.txt", "robots.txt", "robots.txt (built-in)", "robots.txt", None, "robots")
+    if public.palette is not None:
+        planner.add(
+            "/assets/theme.css", "theme.css", "content/site.yaml", "theme options", None, "theme",
+            in_sitemap=False, palette=public.palette,
+        )
 
 
 def _static_candidates(static_sources: list[tuple[Path, str, str]]) -> list[StaticFile]:

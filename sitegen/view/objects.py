@@ -13,7 +13,8 @@ from typing import ClassVar
 
 from ..content.markup import MarkdownTooHard, markdown_to_html
 from ..errors import ContentProblem
-from .pictures import Derivative, Picture
+from .pictures import Derivative, Picture, responsive_images
+from .palette import Palette
 from .published import Published
 from ..content.money import machine_price
 from .selling import price_text, unit_text
@@ -24,6 +25,9 @@ class RichText:
 
     source: str
     origin: str = ""  # the content file it came from, for messages
+    # The site's photos this text shows, by the address written: their
+    # <img> become responsive pictures (view/pictures.responsive_images).
+    pictures: tuple[tuple[str, Picture], ...] = ()
 
     def __html__(self) -> str:
         return self.html
@@ -31,9 +35,10 @@ class RichText:
     @property
     def html(self) -> str:
         try:
-            return markdown_to_html(self.source)
+            converted = markdown_to_html(self.source)
         except MarkdownTooHard as exc:
             raise ContentProblem(self.origin, str(exc)) from None
+        return responsive_images(converted, self.pictures) if self.pictures else converted
 
     def __bool__(self) -> bool:
         return bool(self.source.strip())
@@ -284,6 +289,8 @@ class PublicSite(Published):
     contact_url: str | None = None
     favicon: Picture | None = None  # site.yaml's favicon, else the business logo
     social_image: Picture | None = None
+    # theme_options as the theme's custom properties (/assets/theme.css), or None.
+    palette: Palette | None = None
     # Every image file the pictures above need (render/images.py encodes them).
     image_files: tuple[Derivative, ...] = ()
 

@@ -15,6 +15,8 @@ This module decides names and sizes only; it reads and writes nothing.
 
 from __future__ import annotations
 
+import html
+
 import hashlib
 import posixpath
 import re
@@ -120,9 +122,10 @@ def sizes_of(facts: ImageFacts) -> tuple[int, ...]:
     return tuple(sorted(set(found)))
 
 
-def picture(ref: str, source: str, facts: ImageFacts) -> tuple[Picture, tuple[Derivative, ...]]:
+def picture(ref: str, source: str, facts: ImageFacts, card: bool = True) -> tuple[Picture, tuple[Derivative, ...]]:
     """The picture of a raster image at `source` (its path under
-    content/static/) and the files it needs."""
+    content/static/) and the files it needs; `card=False` leaves out the
+    social card (an image inside a text is never a page's shared picture)."""
     made: list[Derivative] = []
     fallback = fallback_format(facts)
     srcsets: dict[str, list[str]] = {"WEBP": [], fallback: []}
@@ -138,8 +141,11 @@ def picture(ref: str, source: str, facts: ImageFacts) -> tuple[Picture, tuple[De
             made.append(derivative)
             srcsets[image_format].append(f"/{derivative.output} {w}w")
     largest = made[-1]  # the fallback at the largest width
-    card = Derivative(_name(source, facts.digest, "card", "JPEG"), source, facts.digest, *SOCIAL, "JPEG", crop=True)
-    made.append(card)
+    social = None
+    if card:
+        shared = Derivative(_name(source, facts.digest, "card", "JPEG"), source, facts.digest, *SOCIAL, "JPEG", crop=True)
+        made.append(shared)
+        social = "/" + shared.output
     shown_w, shown_h = _scaled(facts, WIDTHS[-1])
     found = Picture(
         ref=ref,
@@ -149,7 +155,7 @@ def picture(ref: str, source: str, facts: ImageFacts) -> tuple[Picture, tuple[De
         srcset=", ".join(srcsets[fallback]),
         webp_srcset=", ".join(srcsets["WEBP"]),
         type=_MIME[fallback],
-        social="/" + card.output,
+        social=social,
     )
     return found, tuple(made)
 
@@ -182,3 +188,58 @@ def favicon_files(source: str, facts: ImageFacts) -> tuple[Derivative, ...]:
 def passthrough(ref: str) -> Picture:
     """An SVG, an image on another site, or a file sitegen does not have."""
     return Picture(ref=ref, src=ref)
+
+
+# Images in a Markdown body: `![alt](/path)` and `<img src="/path">`.
+# Each repetition stops at the next bracket or tag, so no text (a body of
+# a million unclosed "<img" or "![") makes the search slower than linear.
+_BODY_IMAGE = re.compile(r"!\[[^\[\]\n]{0,1000}\]\(\s{0,10}<?([^\s)<>]{1,2000})|(<img\b[^<>]{0,4000}>)", re.IGNORECASE)
+_IMG_TAG = re.compile(r"<img\b[^<>]{0,4000}>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
+# A text column is at most about 46rem wide (site.css: --measure).
+BODY_SIZES = "(min-width: 50rem) 46rem, 100vw"
+
+
+def body_image_refs(source: str) -> list[str]:
+    """The image addresses a Markdown text names, in order, once each."""
+    found: dict[str, None] = {}
+    for match in _BODY_IMAGE.finditer(source):
+        src = match.group(1) if match.group(1) else _attributes(match.group(2)).get("src")
+        if src:
+            found.setdefault(html.unescape(src) if match.group(1) else src, None)
+    return list(found)
+
+
+def _attributes(tag: str) -> dict[str, str]:
+    """The attributes of one `<img ...>` tag, names lower-cased, values unescaped."""
+    attributes: dict[str, str] = {}
+    for name, double, single, bare in _ATTRIBUTE.findall(tag[4:].rstrip(">").rstrip("/")):
+        attributes.setdefault(name.lower(), html.unescape(double or single or bare))
+    return attributes
+
+
+def responsive_images(markup: str, pictures: tuple[tuple[str, Picture], ...]) -> str:
+    """`markup` with each `<img>` whose `src` is one of `pictures` made a
+    `<picture>`: WebP and fallback sizes, its width and height, loaded
+    lazily. Other images are left as written."""
+    by_src = dict(pictures)
+
+    def replace(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        attributes = _attributes(tag)
+        found = by_src.get(attributes.get("src", ""))
+        if found is None or not found.raster:
+            return tag
+        kept = "".join(
+            f' {name}="{html.escape(value)}"' for name, value in attributes.items()
+            if name not in ("src", "srcset", "sizes", "width", "height", "loading", "decoding")
+        )
+        if "alt" not in attributes:
+            kept += ' alt=""'
+        return (
+            f'<picture><source type="image/webp" srcset="{html.escape(found.webp_srcset)}" sizes="{BODY_SIZES}">'
+            f'<img src="{html.escape(found.src)}" srcset="{html.escape(found.srcset)}" sizes="{BODY_SIZES}" '
+            f'width="{found.width}" height="{found.height}"{kept} loading="lazy" decoding="async"></picture>'
+        )
+
+    return _IMG_TAG.sub(replace, markup)

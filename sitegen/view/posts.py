@@ -84,10 +84,11 @@ def public_posts(
     memo: PublicMemo | None,
     pictures: Callable[[str | None], Picture | None] = lambda ref: None,
     images: object = None,
+    body_pictures: Callable[[str], tuple[tuple[str, Picture], ...]] = lambda source: (),
 ) -> tuple[PublicPost, ...]:
     """The posts shown at `now`, newest first. `pictures` makes a cover's
-    Picture; `images` is what pictures are made from (the memo starts
-    afresh when it changes)."""
+    Picture, `body_pictures` those of the photos a body shows; `images` is
+    what pictures are made from (the memo starts afresh when it changes)."""
     if memo is not None:
         memo.note_images(images)
         kept = memo.posts_in_place(site.posts, now, (include_drafts, include_future))
@@ -104,7 +105,7 @@ def public_posts(
         # the whole maps: a new tag elsewhere leaves this post as it was.
         return made(
             _public_post, post, future, _shown_names(post.tags, tag_names), _shown_names(post.categories, category_names),
-            pictures(post.image),
+            pictures(post.image), body_pictures(post.body),
         )
 
     posts = [make(post, future) for post, future in visible] if memo is None else memo.posts(visible, make)
@@ -122,6 +123,7 @@ def _shown_names(names: tuple[str, ...], canonical: dict[str, str]) -> tuple[str
 
 def _public_post(
     post: Post, future: bool, tag_names: tuple[str, ...], category_names: tuple[str, ...], image: Picture | None,
+    body_pictures: tuple[tuple[str, Picture], ...] = (),
 ) -> PublicPost:
     """`post` as published; `tag_names` and `category_names` are the
     displayed names of its tags and categories (see `_shown_names`);
@@ -134,7 +136,7 @@ def _public_post(
         url=f"/blog/{post.slug}/",
         summary=post.summary or first_paragraph,
         future=future,
-        body=RichText(post.body, post.source.path),
+        body=RichText(post.body, post.source.path, body_pictures),
         tags=_term_links_for("tags", post.tags, tag_names),
         categories=_term_links_for("categories", post.categories, category_names),
         reading_minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)),

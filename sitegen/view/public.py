@@ -38,7 +38,8 @@ from .objects import (
     form_settings,
 )
 from .posts import categories_of, public_posts, tags_of, taxonomy
-from .pictures import Derivative, Picture, favicon_files, passthrough, picture
+from .palette import palette
+from .pictures import Derivative, Picture, body_image_refs, favicon_files, passthrough, picture
 from .published import publish
 from .selling import address_lines, words_for
 
@@ -105,6 +106,26 @@ class PictureBook:
             self.files.setdefault(derivative.output, derivative)
         return found
 
+    def text(self, source: str, origin: str) -> RichText:
+        """A Markdown text, with the site's photos it shows as pictures."""
+        return RichText(source, origin, self.body(source))
+
+    def body(self, source: str) -> tuple[tuple[str, Picture], ...]:
+        """The site's photos a Markdown text shows, by the address written."""
+        if "<img" not in source and "![" not in source:
+            return ()
+        found = []
+        for ref in body_image_refs(source):
+            key = static_key(ref, self.base_url, fold=False)
+            facts = self.images.get(key) if key is not None else None
+            if facts is None:
+                continue
+            shown, files = picture(ref, facts.path, facts, card=False)
+            for derivative in files:
+                self.files.setdefault(derivative.output, derivative)
+            found.append((ref, shown))
+        return tuple(found)
+
     def favicon(self, ref: str | None) -> Picture | None:
         """The picture of the site's icon; a raster one also gives
         /favicon.ico, a 192 px PNG and an apple-touch-icon."""
@@ -135,13 +156,13 @@ def build_public_site(
     partners = _public_partners(site, links, book)
     sellers = _sellers(site, partners)
     products = sorted(site.products, key=lambda p: (_sort_title(p.title), p.slug))
-    pages = _public_pages(site)
+    pages = _public_pages(site, book)
     forms = form_settings(site.config.forms, PRIVACY_URL if any(p.url == PRIVACY_URL for p in pages) else None)
     locale = site.config.locale
     selling = _Selling(forms.enabled, locale, book)
     for_sale = [p for p in products if p.slug in network.available]
-    capabilities = _public_capabilities(site, offered, partners, for_sale)
-    posts = public_posts(site, now, include_drafts, include_future, memo, book, book.images)
+    capabilities = _public_capabilities(site, offered, partners, for_sale, book)
+    posts = public_posts(site, now, include_drafts, include_future, memo, book, book.images, book.body)
     for post in posts:  # (kept posts were not made again: their files count too)
         if post.image is not None:
             book(post.image.ref)
@@ -175,6 +196,7 @@ def build_public_site(
         contact_url=CONTACT_URL if any(p.url == CONTACT_URL for p in pages) else None,
         favicon=book.favicon(site.config.favicon or site.business.logo),
         social_image=book(site.config.social_image),
+        palette=palette(site.config.theme_options),
     )
     public = replace(public, image_files=tuple(book.files[name] for name in sorted(book.files)))
     public = _with_menu(public)
@@ -223,7 +245,8 @@ def _reseller_groups(partners: dict[str, PublicPartner]) -> tuple[ResellerGroup,
 
 
 def _public_capabilities(
-    site: Site, offered: list[Capability], partners: dict[str, PublicPartner], products: list[Product]
+    site: Site, offered: list[Capability], partners: dict[str, PublicPartner], products: list[Product],
+    book: PictureBook,
 ) -> dict[str, PublicCapability]:
     """Offered capabilities by slug, each with its credited providers and the
     deliverable products that need it."""
@@ -235,7 +258,7 @@ def _public_capabilities(
             capability,
             slug=capability.slug,
             url=f"/capabilities/{capability.slug}/",
-            body=RichText(capability.body, capability.source.path),
+            body=book.text(capability.body, capability.source.path),
             partners=tuple(partners[p.slug] for p in providers if p.slug in partners),
             products=tuple(Link(p.title, f"/products/{p.slug}/") for p in products if capability.slug in p.requires),
             source_path=capability.source.path,
@@ -271,7 +294,7 @@ def _public_product(
         product,
         slug=product.slug,
         url=f"/products/{product.slug}/",
-        body=RichText(product.body, product.source.path),
+        body=selling.pictures.text(product.body, product.source.path),
         capabilities=tuple(capabilities[s] for s in product.requires if s in capabilities),
         source_path=product.source.path,
         available=available,
@@ -284,9 +307,9 @@ def _public_product(
     )
 
 
-def _public_pages(site: Site) -> tuple[PublicPage, ...]:
+def _public_pages(site: Site, book: PictureBook) -> tuple[PublicPage, ...]:
     pages = (
-        publish(PublicPage, p, slug=p.slug, url=f"/{p.slug}/", body=RichText(p.body, p.source.path), source_path=p.source.path)
+        publish(PublicPage, p, slug=p.slug, url=f"/{p.slug}/", body=book.text(p.body, p.source.path), source_path=p.source.path)
         for p in site.pages
     )
     return tuple(sorted(pages, key=lambda p: (_sort_title(p.title), p.slug)))
