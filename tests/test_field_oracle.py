@@ -195,7 +195,9 @@ def key_changes(kind: type, data: Data, path: tuple[str, ...] = ()) -> Iterator[
 
 def outcome(render: Callable[[], Any]) -> tuple[str, object]:
     try:
-        return ("ok", render().files)
+        rendered = render()
+        # The pages, and the static files the routes publish (photo sizes among them).
+        return ("ok", (rendered.files, sorted(static.output for static in rendered.routes.static)))
     except BuildFailed as failed:
         return ("failed", sorted(p.format() for p in failed.problems.errors))
 

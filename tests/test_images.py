@@ -273,3 +273,49 @@ def test_photos_in_a_body_become_responsive_pictures_that_follow_the_file(make_s
     cold = site.build("--no-cache", "--output", str(tmp_path / "cold"))
     assert cold.returncode == 0, cold.stderr
     assert site.output_bytes(tmp_path / "cold") == site.output_bytes()
+
+
+def test_the_preview_keeps_the_files_of_photos_shown_only_in_a_post_body(make_site):
+    from sitegen.build import BuildOptions, BuildSession, render_site
+
+    site = photo_site(make_site)
+    other = site.root / "content/static/images/other.jpg"
+    other.write_bytes(phone_photo(1200, 900, orientation=1))
+    site.write({"content/posts/2026-05-03-yard.md": "---\ntitle: Yard\ndate: 2026-05-03\n---\n![The yard](/images/other.jpg)\n"})
+    options = BuildOptions(source=site.root)
+    session = BuildSession(options, watched=True)
+
+    def statics(rendered) -> list[str]:
+        return sorted(static.output for static in rendered.routes.static)
+
+    first = session.render()
+    assert any(name.startswith("_img/other-") for name in statics(first))
+    for change in ({"content/pages/about.md": "---\ntitle: About\n---\nUs.\n"},
+                   {"content/posts/2026-05-03-yard.md": "---\ntitle: Yard\ndate: 2026-05-03\n---\n![The yard](/images/other.jpg)\n\nMore.\n"},
+                   {"content/site.yaml": "base_url: https://example.org/\ntitle: Test Co\n"}):
+        site.write(change)
+        session.forget([site.root / name for name in change])
+        preview = session.render()
+        cold = render_site(options)
+        assert statics(preview) == statics(cold)
+        assert preview.files == cold.files
+
+
+def test_odd_images_in_a_body_are_left_as_written_or_kept_whole(make_site):
+    site = photo_site(make_site)
+    (site.root / "content/static/blog/harvest").mkdir(parents=True)
+    (site.root / "content/static/blog/harvest/photo.jpg").write_bytes(png(300, 300))
+    site.write({POST: "---\ntitle: Harvest\ndate: 2026-05-01\n---\n"
+                      "![port](https://example.com:99999/images/photo.jpg)\n\n"
+                      "![relative](photo.jpg)\n\n"
+                      '<img src="/images/photo.jpg" alt="Before > after">\n\n'
+                      "<picture><img src='/images/photo.jpg' alt='theirs'></picture>\n\n"
+                      "<!-- <img src='/images/photo.jpg' alt='hidden'> -->\n"})
+    run = site.build()
+    assert run.returncode == 0, run.stderr
+    page = site.page("/blog/harvest/")
+    assert 'src="https://example.com:99999/images/photo.jpg"' in page  # not the site's: as written
+    assert '<img alt="relative" src="photo.jpg">' in page  # relative to the page: as written
+    assert re.search(r'<picture><source [^>]*><img src="/_img/photo-[^>]*alt="Before &gt; after"', page)
+    assert "<picture><img src='/images/photo.jpg' alt='theirs'></picture>" in page
+    assert "<!-- <img src='/images/photo.jpg' alt='hidden'> -->" in page

@@ -28,7 +28,8 @@ def outcome(render) -> tuple[str, object]:
         result = render()
     except BuildFailed as failed:
         return ("failed", [p.format() for p in failed.problems.errors])
-    return ("ok", result.files)
+    # The pages, and the static files the routes publish (photo sizes among them).
+    return ("ok", (result.files, sorted(static.output for static in result.routes.static)))
 
 
 EDITS = (

@@ -92,11 +92,6 @@ def ground(colour: RGB, texts: tuple[RGB, ...], towards: RGB, limit: RGB) -> RGB
     return towards
 
 
-def best_text_on(colour: RGB, light: RGB = WHITE, dark: RGB = DARK_BACKGROUNDS[0]) -> RGB:
-    """White or the theme's near-black, whichever reads better on `colour`."""
-    return light if contrast(light, colour) >= contrast(dark, colour) else dark
-
-
 # Font lists: a keyword, or family names separated by commas.
 FONT_KEYWORDS: dict[str, str] = {
     "system": 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Noto Sans", Arial, sans-serif',
@@ -109,6 +104,7 @@ FONT_KEYWORDS: dict[str, str] = {
 }
 GENERIC_FAMILIES = ("serif", "sans-serif", "monospace", "cursive", "fantasy", "system-ui", "ui-serif",
                     "ui-sans-serif", "ui-monospace", "ui-rounded")
+STANDARD_GENERICS = ("serif", "sans-serif", "monospace", "cursive", "fantasy")
 _FAMILY = re.compile(r"[A-Za-z][A-Za-z0-9-]*(?: [A-Za-z0-9][A-Za-z0-9-]*)*")
 MAX_FAMILIES = 12
 
@@ -131,6 +127,27 @@ def font_stack(text: str) -> tuple[str | None, str | None]:
                 f"'{name[:60]}' is not one"
             )
         shown.append(name if name.lower() in GENERIC_FAMILIES else f'"{name}"')
-    if not any(name.lower() in GENERIC_FAMILIES for name in names):
-        shown.append("sans-serif")
+    if not any(name.lower() in STANDARD_GENERICS for name in names):
+        # (system-ui and the ui-* families are not known to every browser)
+        shown.append(_generic_for(names))
     return ", ".join(shown), None
+
+
+_SERIF = ("serif", "georgia", "times", "garamond", "palatino", "baskerville", "caslon", "bodoni", "didot",
+          "cambria", "charter", "merriweather", "lora", "playfair", "slab", "rockwell", "book antiqua")
+_MONOSPACE = ("mono", "code", "courier", "consolas", "menlo")
+
+
+def _generic_for(names: list[str]) -> str:
+    """The generic family most like the first named font: a serif for
+    'Georgia' or 'Source Serif 4', monospace for 'Fira Code', else sans-serif."""
+    first = names[0].lower()
+    if first in ("ui-serif", "ui-monospace", "ui-sans-serif", "ui-rounded"):
+        return {"ui-serif": "serif", "ui-monospace": "monospace"}.get(first, "sans-serif")
+    if "sans" in first:
+        return "sans-serif"
+    if any(word in first for word in _SERIF):
+        return "serif"
+    if any(word in first for word in _MONOSPACE):
+        return "monospace"
+    return "sans-serif"

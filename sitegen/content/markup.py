@@ -30,7 +30,7 @@ from .parse import text_key
 # the same source would change.
 MARKDOWN_CONFIGURATION = (
     f"markdown {markdown.__version__}: extra, sane_lists, toc, table alignment classes, tables focusable; "
-    f"codehilite with Pygments {pygments.__version__}, classes, no guessing"
+    f"codehilite with Pygments {pygments.__version__} for fenced code only, classes, no guessing, no line numbers, language classes, no options from attributes"
 )
 
 _converter: markdown.Markdown | None = None
@@ -61,6 +61,30 @@ class _TableAlignmentExtension(Extension):
         md.treeprocessors.register(_TableAlignment(md), "table_alignment", 0)
 
 
+def _fences_only() -> Extension:
+    """Highlight fenced code only. The codehilite extension also highlights
+    indented code, guessing its language from a first `#!` or `:::` line
+    (which it then removes): indented code stays exactly as written. And a
+    fence's `{...}` attributes give an id and classes only: the standard
+    preprocessor hands every other `key=value` to Pygments as an option
+    (`noclasses=true` writes inline styles, `linenostep=0` crashes it).
+    Made on first use: importing fenced_code imports Pygments' lexers."""
+    from markdown.extensions.fenced_code import FencedBlockPreprocessor
+
+    class PlainFences(FencedBlockPreprocessor):
+        def handle_attrs(self, attrs: Any) -> tuple[str, list[str], dict[str, Any]]:
+            found_id, classes, _ = super().handle_attrs(attrs)
+            return found_id, classes, {}
+
+    class FencesOnly(Extension):
+        def extendMarkdown(self, md: markdown.Markdown) -> None:
+            md.treeprocessors.deregister("hilite")
+            fences = md.preprocessors["fenced_code_block"]
+            md.preprocessors.register(PlainFences(md, fences.config), "fenced_code_block", 25)
+
+    return FencesOnly()
+
+
 def _markdown() -> markdown.Markdown:
     global _converter
     if _converter is None:
@@ -69,13 +93,16 @@ def _markdown() -> markdown.Markdown:
         # Fenced code names its language (```python): Pygments marks its
         # tokens with classes that site.css colours (no inline styles, which
         # the Content-Security-Policy would block); code without a language
-        # is left plain rather than guessed.
+        # is left plain rather than guessed, and indented code as written.
         from markdown.extensions.codehilite import CodeHiliteExtension
 
-        highlight = CodeHiliteExtension(css_class="highlight", guess_lang=False, use_pygments=True)
+        highlight = CodeHiliteExtension(
+            css_class="highlight", guess_lang=False, use_pygments=True, linenums=False, pygments_lang_class=True,
+        )
         _converter = markdown.Markdown(
             extensions=[
                 ExtraExtension(), SaneListExtension(), TocExtension(), _TableAlignmentExtension(), highlight,
+                _fences_only(),
             ],
             output_format="html",
         )

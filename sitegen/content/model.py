@@ -101,7 +101,7 @@ class ThemeOptions:
 
     accent: str | None = key(
         Colour(text=True), public=True, added=True,
-        doc="links and buttons, e.g. `#1d6a4f`; made darker on the light pages or lighter on the dark ones "
+        doc="links and buttons, quoted: `accent: \"#1d6a4f\"`; made darker on the light pages or lighter on the dark ones "
         "where it would be hard to read",
     )
     brand: str | None = key(

@@ -289,6 +289,11 @@ class Colour(ValueKind):
         return "colour `#rrggbb` or `#rgb`"
 
     def read(self, f: Fields, name: str, spec: Key) -> Any:
+        if name in f.data and f.data[name] is None:
+            # `accent: #1d6a4f` unquoted: YAML reads everything from '#' as a comment.
+            f.error(name, f"'{f.where}{name}' is empty: quote the colour, since '#' starts a comment in YAML: "
+                          f"{name}: \"#1d6a4f\"")
+            return None
         value = f.text(name, spec.required)
         if value is None:
             return None

@@ -47,7 +47,7 @@ class PublicMemo:
         self._names: dict[str, dict[str, str]] = {}
         self._taxonomies: dict[str, tuple[tuple[PublicPost, ...], Taxonomy]] = {}
         self._last_posts: tuple[
-            tuple[Post, ...], datetime, tuple[bool, bool], tuple[PublicPost, ...], Callable[[Post, bool], PublicPost]
+            tuple[Post, ...], datetime, tuple[bool, bool], tuple[PublicPost, ...], tuple[dict[str, str], dict[str, str]]
         ] | None = None
         self._position: dict[int, int | None] = {}
         self._valid_until: datetime | None = None
@@ -89,17 +89,22 @@ class PublicMemo:
         now: datetime,
         flags: tuple[bool, bool],
         public: tuple[PublicPost, ...],
-        make: Callable[[Post, bool], PublicPost],
+        names: tuple[dict[str, str], dict[str, str]],
     ) -> None:
-        """Remember this build's posts for `posts_in_place`."""
+        """Remember this build's posts, and the term-name maps they were
+        made with, for `posts_in_place`."""
         by_source = {p.source_path: index for index, p in enumerate(public)}
-        self._last_posts = (model_posts, now, flags, public, make)
+        self._last_posts = (model_posts, now, flags, public, names)
         self._position = {id(p): by_source.get(p.source.path) for p in model_posts}
         later = [p.date for p in model_posts if p.date > now]
         self._valid_until = min(later) if later else None
 
     def posts_in_place(
-        self, model_posts: tuple[Post, ...], now: datetime, flags: tuple[bool, bool]
+        self,
+        model_posts: tuple[Post, ...],
+        now: datetime,
+        flags: tuple[bool, bool],
+        maker: Callable[[dict[str, str], dict[str, str]], Callable[[Post, bool], PublicPost]],
     ) -> tuple[PublicPost, ...] | None:
         """The last build's public posts with the replaced ones swapped in,
         when no replaced post changed what decides the list: whether it is
@@ -107,10 +112,13 @@ class PublicMemo:
         file, and its place in the order (`newest_first_key` of the public
         post). These are the very functions `public_posts` filters, names
         and sorts with, so a new field that changes any of them is seen
-        here too. None when the list must be made again."""
+        here too. A replaced post is made by this build's `maker` (its
+        pictures go to this build's picture book) with the term-name maps
+        the kept ones were made with. None when the list must be made again."""
         if self._last_posts is None:
             return None
-        old_posts, then, old_flags, public, make = self._last_posts
+        old_posts, then, old_flags, public, names = self._last_posts
+        make = maker(*names)
         if old_flags != flags or len(old_posts) != len(model_posts) or now < then:
             return None
         if self._valid_until is not None and now >= self._valid_until:
@@ -138,7 +146,7 @@ class PublicMemo:
             if old is not new and (at := position.get(id(new))) is not None:
                 self._built.put((new.source.path, kept[at].future), (new, self._generation), kept[at])
         found = tuple(kept)
-        self._last_posts = (model_posts, now, flags, found, make)
+        self._last_posts = (model_posts, now, flags, found, names)
         self._position = position
         return found
 

@@ -15,6 +15,7 @@ This module decides names and sizes only; it reads and writes nothing.
 
 from __future__ import annotations
 
+import bisect
 import html
 
 import hashlib
@@ -193,8 +194,14 @@ def passthrough(ref: str) -> Picture:
 # Images in a Markdown body: `![alt](/path)` and `<img src="/path">`.
 # Each repetition stops at the next bracket or tag, so no text (a body of
 # a million unclosed "<img" or "![") makes the search slower than linear.
-_BODY_IMAGE = re.compile(r"!\[[^\[\]\n]{0,1000}\]\(\s{0,10}<?([^\s)<>]{1,2000})|(<img\b[^<>]{0,4000}>)", re.IGNORECASE)
-_IMG_TAG = re.compile(r"<img\b[^<>]{0,4000}>", re.IGNORECASE)
+# An <img> tag: quoted values may hold '>' (alt="before > after").
+_TAG = r"""<img(?=[\s/>])(?:[^<>"']|"[^"<]{0,2000}"|'[^'<]{0,2000}'){0,4000}>"""
+_BODY_IMAGE = re.compile(r"!\[[^\[\]\n]{0,1000}\]\(\s{0,10}<?([^\s)<>]{1,2000})|(" + _TAG + ")", re.IGNORECASE)
+_IMG_TAG = re.compile(_TAG, re.IGNORECASE)
+_PICTURE_EDGE = re.compile(r"<(/?)picture(?=[\s>])", re.IGNORECASE)
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
+# Whether a text may show an image at all (most do not: skip them cheaply).
+MAY_SHOW_IMAGE = re.compile(r"<img|!\[", re.IGNORECASE)
 _ATTRIBUTE = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 # A text column is at most about 46rem wide (site.css: --measure).
 BODY_SIZES = "(min-width: 50rem) 46rem, 100vw"
@@ -218,28 +225,62 @@ def _attributes(tag: str) -> dict[str, str]:
     return attributes
 
 
+def _inside_pictures(markup: str) -> list[tuple[int, int]]:
+    """The spans of `<picture>` elements the author wrote (their images
+    already choose their own sources)."""
+    spans: list[tuple[int, int]] = []
+    depth, start = 0, 0
+    for edge in _PICTURE_EDGE.finditer(markup):
+        if not edge.group(1):
+            if depth == 0:
+                start = edge.start()
+            depth += 1
+        elif depth:
+            depth -= 1
+            if depth == 0:
+                spans.append((start, edge.end()))
+    if depth:
+        spans.append((start, len(markup)))
+    return spans
+
+
 def responsive_images(markup: str, pictures: tuple[tuple[str, Picture], ...]) -> str:
     """`markup` with each `<img>` whose `src` is one of `pictures` made a
     `<picture>`: WebP and fallback sizes, its width and height, loaded
-    lazily. Other images are left as written."""
+    lazily unless the author said otherwise. Other images, and images
+    inside a `<picture>` the author wrote, are left as written."""
     by_src = dict(pictures)
+    authored = _inside_pictures(markup) if "picture" in markup.lower() else []
+    if "<!--" in markup:
+        authored += [m.span() for m in _COMMENT.finditer(markup)]
+
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(authored):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    starts = [start for start, _ in merged]
 
     def replace(match: re.Match[str]) -> str:
         tag = match.group(0)
+        at = bisect.bisect_right(starts, match.start()) - 1
+        if at >= 0 and match.start() < merged[at][1]:
+            return tag
         attributes = _attributes(tag)
         found = by_src.get(attributes.get("src", ""))
         if found is None or not found.raster:
             return tag
+        attributes.setdefault("loading", "lazy")
+        attributes.setdefault("decoding", "async")
         kept = "".join(
             f' {name}="{html.escape(value)}"' for name, value in attributes.items()
-            if name not in ("src", "srcset", "sizes", "width", "height", "loading", "decoding")
+            if name not in ("src", "srcset", "sizes", "width", "height")
         )
-        if "alt" not in attributes:
-            kept += ' alt=""'
         return (
             f'<picture><source type="image/webp" srcset="{html.escape(found.webp_srcset)}" sizes="{BODY_SIZES}">'
             f'<img src="{html.escape(found.src)}" srcset="{html.escape(found.srcset)}" sizes="{BODY_SIZES}" '
-            f'width="{found.width}" height="{found.height}"{kept} loading="lazy" decoding="async"></picture>'
+            f'width="{found.width}" height="{found.height}"{kept}></picture>'
         )
 
     return _IMG_TAG.sub(replace, markup)

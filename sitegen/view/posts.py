@@ -89,9 +89,23 @@ def public_posts(
     """The posts shown at `now`, newest first. `pictures` makes a cover's
     Picture, `body_pictures` those of the photos a body shows; `images` is
     what pictures are made from (the memo starts afresh when it changes)."""
+    def maker(tag_names: dict[str, str], category_names: dict[str, str]) -> Callable[[Post, bool], PublicPost]:
+        def make(post: Post, future: bool) -> PublicPost:
+            # The post's own displayed term names are inputs of the call, not
+            # the whole maps: a new tag elsewhere leaves this post as it was.
+            return made(
+                _public_post, post, future, _shown_names(post.tags, tag_names),
+                _shown_names(post.categories, category_names), pictures(post.image), body_pictures(post.body),
+            )
+
+        return make
+
     if memo is not None:
-        memo.note_images(images)
-        kept = memo.posts_in_place(site.posts, now, (include_drafts, include_future))
+        # Pictures are made from the image facts and the site's address
+        # (a body may name a photo by its full URL): either changed, no
+        # post is kept.
+        memo.note_images((images, site.config.base_url))
+        kept = memo.posts_in_place(site.posts, now, (include_drafts, include_future), maker)
         if kept is not None:
             return kept
     visible = _visible_posts(site, now, include_drafts, include_future)
@@ -100,19 +114,13 @@ def public_posts(
     if memo is not None:
         tag_names = memo.names("tags", tag_names)
         category_names = memo.names("categories", category_names)
-    def make(post: Post, future: bool) -> PublicPost:
-        # The post's own displayed term names are inputs of the call, not
-        # the whole maps: a new tag elsewhere leaves this post as it was.
-        return made(
-            _public_post, post, future, _shown_names(post.tags, tag_names), _shown_names(post.categories, category_names),
-            pictures(post.image), body_pictures(post.body),
-        )
+    make = maker(tag_names, category_names)
 
     posts = [make(post, future) for post, future in visible] if memo is None else memo.posts(visible, make)
     posts.sort(key=newest_first_key, reverse=True)
     found = tuple(posts)
     if memo is not None:
-        memo.note_posts(site.posts, now, (include_drafts, include_future), found, make)
+        memo.note_posts(site.posts, now, (include_drafts, include_future), found, (tag_names, category_names))
     return found
 
 

@@ -39,7 +39,7 @@ from .objects import (
 )
 from .posts import categories_of, public_posts, tags_of, taxonomy
 from .palette import palette
-from .pictures import Derivative, Picture, body_image_refs, favicon_files, passthrough, picture
+from .pictures import MAY_SHOW_IMAGE, Derivative, Picture, body_image_refs, favicon_files, passthrough, picture
 from .published import publish
 from .selling import address_lines, words_for
 
@@ -112,10 +112,12 @@ class PictureBook:
 
     def body(self, source: str) -> tuple[tuple[str, Picture], ...]:
         """The site's photos a Markdown text shows, by the address written."""
-        if "<img" not in source and "![" not in source:
+        if not MAY_SHOW_IMAGE.search(source):
             return ()
         found = []
         for ref in body_image_refs(source):
+            if not ref.startswith("/") and "://" not in ref:
+                continue  # relative to the page, not to the site: left as written
             key = static_key(ref, self.base_url, fold=False)
             facts = self.images.get(key) if key is not None else None
             if facts is None:
@@ -166,6 +168,8 @@ def build_public_site(
     for post in posts:  # (kept posts were not made again: their files count too)
         if post.image is not None:
             book(post.image.ref)
+        if post.body.pictures:
+            book.body(post.body.source)
     make_taxonomy = memo.taxonomy if memo is not None else taxonomy
     tags = make_taxonomy("tags", "Tags", posts, tags_of)
     categories = make_taxonomy("categories", "Categories", posts, categories_of)
@@ -402,4 +406,10 @@ def static_key(reference: str, base_url: str, any_host: bool = False, fold: bool
 
 
 def _port(parts: SplitResult) -> int:
-    return parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    """The port a URL names or implies; -1 for one that is no port
+    (`:99999`, `:abc`: a Markdown body's addresses are not checked)."""
+    try:
+        port = parts.port
+    except ValueError:
+        return -1
+    return port or (443 if parts.scheme.lower() == "https" else 80)
