@@ -79,7 +79,7 @@ def _fences_only() -> Extension:
     class FencesOnly(Extension):
         def extendMarkdown(self, md: markdown.Markdown) -> None:
             md.treeprocessors.deregister("hilite")
-            fences = md.preprocessors["fenced_code_block"]
+            fences: Any = md.preprocessors["fenced_code_block"]
             md.preprocessors.register(PlainFences(md, fences.config), "fenced_code_block", 25)
 
     return FencesOnly()
