@@ -24,6 +24,7 @@ from typing import Callable, Iterable
 import jinja2
 
 from .content.changes import next_change
+from .view.posts import left_out
 from .content.images import IMAGE_KEYS, Survey, SurveyIndex, survey
 from .content.load import RecordCache, Records, load_site
 from .content.model import ModelMemo, Site, build_model
@@ -104,6 +105,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     unchanged: int = 0  # pages whose bytes were already in the output
     next_change: str | None = None  # content/changes.py, for the summary
+    left_out: str | None = None  # posts not published (drafts, future), for the summary
 
 
 def build_moment(options: BuildOptions) -> datetime:
@@ -586,8 +588,9 @@ def _build_site(
     assert options.now is not None
     change = next_change(rendered.site, options.now, options.drafts, options.future)
     described = f"next change {change.describe()}" if change is not None else None
+    unpublished = left_out(rendered.site.posts, options.now, options.drafts, options.future)
     if recorder is not None:
-        _record(recorder, options, settings, session, rendered, output, copies, checks, described)
+        _record(recorder, options, settings, session, rendered, output, copies, checks, described, unpublished)
     written = time.perf_counter()
     if keep is not None:
         keep.append((session, rendered))
@@ -597,7 +600,7 @@ def _build_site(
     timings = {"unchanged check": checked - started, **stages, "write": written - checked - sum(stages.values())}
     return BuildResult(
         output, len(rendered.files) + len(rendered.kept), len(copies), rendered.warnings,
-        written - started, timings, len(session.unchanged), described,
+        written - started, timings, len(session.unchanged), described, unpublished,
     )
 
 
@@ -624,6 +627,7 @@ def _replay(
         warnings=replayed.warnings,
         unchanged=replayed.pages,
         next_change=replayed.next_change,
+        left_out=replayed.left_out,
     )
 
 
@@ -658,6 +662,7 @@ def _record(
     copies: list[tuple[str, Path]],
     checks: list[snapshot.UntouchedOutputs],
     next_change: str | None,
+    unpublished: str | None,
 ) -> None:
     """The manifest of a build that wrote its output: for the next no-change
     check, and the page book for the next incremental build."""
@@ -676,6 +681,7 @@ def _record(
         rendered.kept,
         book=session.book.to_json() if session.book is not None else None,
         next_change=next_change,
+        left_out=unpublished,
         # Files found as the last build left them, and not written since.
         verified={
             label: signature

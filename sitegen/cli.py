@@ -336,6 +336,8 @@ def run_build(args: argparse.Namespace) -> int:
             f"{_plural(result.static_files, 'file')} into {_shown(result.output)} "
             f"in {result.seconds:.2f} s{warnings}"
         )
+        if result.left_out:
+            print(f"sitegen: {result.left_out}")
         if result.next_change:
             print(f"sitegen: {result.next_change}")
     return EXIT_OK

@@ -228,7 +228,9 @@ def init_site(folder: Path, force: bool = False, on: date | None = None) -> Init
     """Write a new site into `folder` (created if missing).
 
     A folder holding anything but hidden files is refused unless `force`;
-    either way no existing file is overwritten: those are skipped and listed.
+    either way no existing file is overwritten: those are skipped and listed,
+    and a content/ folder of a kind that exists (content/products/ ...) gets
+    none of the starter's examples.
     """
     shown = str(folder)
     if folder.exists() or folder.is_symlink():
@@ -246,7 +248,16 @@ def init_site(folder: Path, force: bool = False, on: date | None = None) -> Init
                 "--force to add only the files that are missing (nothing is overwritten)",
             )
     result = InitResult(folder)
+    # Into a site that has its own products, posts ...: no example ones
+    # among them (`--force` restores what is missing, such as business.yaml).
+    own_kinds = {
+        kind for kind in ("capabilities", "pages", "partners", "posts", "products", "static")
+        if (folder / "content" / kind).is_dir()
+    }
     for relative, text in site_files(on or today()).items():
+        parts = relative.split("/")
+        if len(parts) > 2 and parts[0] == "content" and parts[1] in own_kinds:
+            continue
         path = folder / relative
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

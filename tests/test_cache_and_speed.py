@@ -110,3 +110,19 @@ def test_build_summary_quiet_verbose_and_strict(make_site):
     assert strict.returncode == 1
     assert "content/products/widget.md:4: unknown key 'colour'" in strict.stderr
     assert site.output_bytes() == before, "a strict failure leaves the output alone"
+
+
+def test_the_summary_counts_the_drafts_and_future_posts_it_left_out(make_site):
+    site = make_site({
+        "content/posts/2026-01-01-idea.md": "---\ntitle: Idea\ndate: 2026-01-01\ndraft: true\n---\nSoon.\n",
+        "content/posts/2026-01-02-plan.md": "---\ntitle: Plan\ndate: 2026-01-02\ndraft: true\n---\nLater.\n",
+        "content/posts/2027-01-01-next.md": "---\ntitle: Next\ndate: 2027-01-01\n---\nNext year.\n",
+    })
+    said = "sitegen: 2 drafts not published (--drafts shows them); " \
+           "1 post dated in the future not published yet (--future shows it)"
+    first = site.build()
+    assert first.returncode == 0 and said in first.stdout, first.stdout
+    again = site.build()  # the no-change build says it again
+    assert said in again.stdout, again.stdout
+    shown = site.build("--drafts", "--future")
+    assert "not published" not in shown.stdout

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL_FILES, Run, SiteFolder
+from conftest import MINIMAL_FILES, REPO, Run, SiteFolder
 
 # --------------------------------------------------------------------------
 # Helpers
@@ -563,3 +563,26 @@ def test_paths_in_messages_are_relative_to_the_site_however_they_are_spelled(tmp
     for spelled, shown in spellings.items():
         assert problems.display_path(spelled) == shown, spelled
         assert problems.display_path(Path(spelled)) == shown, spelled
+
+
+def test_a_tab_indenting_yaml_is_named_with_what_to_do(built) -> None:
+    site, before = built
+    site.write({BUSINESS: "name: Test Co\ncontact:\n\temail: hello@example.com\n"})
+    run = build_fails(site, before)
+    assert_single_error(run, f"{BUSINESS}:3: ", "a tab indents this line", "indent with spaces")
+
+
+def test_a_colon_in_a_value_shows_the_line_quoted(built) -> None:
+    site, before = built
+    site.write({POST: front("title: Soup: the \"best\" one", "date: 2024-05-01")})
+    run = build_fails(site, before)
+    message = assert_single_error(run, f"{POST}:2: ", "double quotes")
+    assert message.endswith('title: "Soup: the \\"best\\" one"'), message
+
+
+def test_a_template_typo_gets_a_did_you_mean(built) -> None:
+    site, before = built
+    template = (REPO / "themes/default/templates/product.html").read_text(encoding="utf-8")
+    site.write({"themes/default/templates/product.html": template.replace("product.title", "product.titel", 1)})
+    run = build_fails(site, before)
+    assert "has no attribute 'titel': the public view has no such field (did you mean 'title'?)" in run.stderr

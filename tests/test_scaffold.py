@@ -503,3 +503,17 @@ def test_help_explains_both_commands(tmp_path: Path) -> None:
     assert "--force" in init.stdout and "overwritten" in init.stdout
     top = run(tmp_path, "--help", subprocess=True)
     assert "init" in top.stdout and "new" in top.stdout
+
+
+def test_init_force_restores_a_deleted_business_yaml_without_adding_examples(site: Path) -> None:
+    (site / "content/business.yaml").unlink()
+    products = sorted(p.name for p in (site / "content/products").iterdir())
+    (site / "content/products" / products[0]).unlink()
+    failed = run(site, "build")
+    assert failed.returncode == 1
+    assert "content/business.yaml: file is missing: `sitegen init --force` writes a starter business.yaml" in failed.stderr
+    done = run(site, "init", "--force")
+    assert done.returncode == 0, done.stderr
+    assert (site / "content/business.yaml").is_file()
+    assert sorted(p.name for p in (site / "content/products").iterdir()) == products[1:], "no example came back"
+    assert run(site, "build").returncode == 0

@@ -308,7 +308,12 @@ def load_site(
     for name, kind in (("site", "site"), ("business", "business")):
         found = cache.listing(content / name, functools.partial(_first_existing, content, name), problems)
         if not found:
-            problems.error(content / f"{name}.yaml", 0, "file is missing")
+            needs = "base_url: https://..." if name == "site" else "name: Your Company"
+            problems.error(
+                content / f"{name}.yaml", 0,
+                f"file is missing: `sitegen init --force` writes a starter {name}.yaml (it changes no file "
+                f"you have and adds no example to your content), or create it with at least '{needs}'",
+            )
             continue
         if not _inside(found[0], inside, problems):
             continue

@@ -491,10 +491,12 @@ def _load_document(loader: Any, text: str, path: Path, problems: Problems, line_
     try:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
+        line = _error_line(exc, text)
+        advice = _advice(exc, text)
         problems.error(
             path,
-            _error_line(exc, text) + line_offset,
-            f"invalid YAML: {_error_text(exc, line_offset)}",
+            (advice[0] if advice else line) + line_offset,
+            f"invalid YAML: {advice[1] if advice else _error_text(exc, line_offset)}",
         )
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1 + line_offset
@@ -503,6 +505,31 @@ def _load_document(loader: Any, text: str, path: Path, problems: Problems, line_
     except yaml.YAMLError as exc:
         problems.error(path, 1 + line_offset, f"invalid YAML: {exc}")
     return _FAILED
+
+
+def _advice(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str] | None:
+    """(line, what to do) for the mistakes people make most, whose parser
+    messages do not say it: a tab used to indent, and ': ' inside a value."""
+    lines = text.split("\n")
+    mark = exc.problem_mark
+    if mark is None or mark.line >= len(lines):
+        return None
+    problem = exc.problem or ""
+    where = lines[mark.line]
+    if "\t" in problem or "cannot start any token" in problem and "\t" in where:
+        tabbed = next((n for n, line in enumerate(lines) if "\t" in line[: len(line) - len(line.lstrip())]), mark.line)
+        return tabbed + 1, "a tab indents this line: indent with spaces (YAML does not allow tabs for indentation)"
+    if problem.startswith("mapping values are not allowed"):
+        written = lines[mark.line]
+        key, sep, value = written.partition(": ")
+        value = value.strip()
+        if sep and value and not value.startswith(("\"", "'")) and key.strip() and " " not in key.strip():
+            quoted = value.replace("\\", "\\\\").replace('"', '\\"')
+            return mark.line + 1, (
+                f"the value of '{key.strip()}' contains ': ', which YAML reads as another key: "
+                f"put the value in double quotes: {key.rstrip()}: \"{quoted}\""
+            )
+    return None
 
 
 def _error_line(exc: yaml.MarkedYAMLError, text: str) -> int:

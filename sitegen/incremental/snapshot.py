@@ -105,6 +105,7 @@ class Replay:
     static_files: int
     warnings: list[Problem]
     next_change: str | None = None  # valid while the record is: the same build date
+    left_out: str | None = None  # likewise (a future post's moment ends the record)
 
 
 def _scan(tops: Iterable[tuple[str, str]], follow: bool, skip: frozenset[str] = frozenset()) -> Listing:
@@ -253,6 +254,7 @@ class Recorder:
         kept: Mapping[str, str] | None = None,
         book: JsonObject | None = None,
         next_change: str | None = None,
+        left_out: str | None = None,
         verified: Mapping[str, Signature] | None = None,
     ) -> None:
         """Write the record, unless the output does not hold exactly what
@@ -286,6 +288,7 @@ class Recorder:
                 "warnings": [[w.path, w.line, w.message] for w in warnings],
                 "book": book,
                 "next_change": next_change,
+                "left_out": left_out,
             }
             _save(self.folder, record)
             (self.folder / SET_ASIDE_NAME).unlink(missing_ok=True)
@@ -469,12 +472,14 @@ def _replay(
     if not isinstance(warnings, list) or not isinstance(pages, int) or not isinstance(static_files, int):
         return None
     change = record.get("next_change")
+    unpublished = record.get("left_out")
     return Replay(
         output=output,
         pages=pages,
         static_files=static_files,
         warnings=[_warning(item) for item in warnings],
         next_change=change if isinstance(change, str) else None,
+        left_out=unpublished if isinstance(unpublished, str) else None,
     )
 
 

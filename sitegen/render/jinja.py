@@ -9,6 +9,8 @@ Rendering a page is a pure function of its route; this module never writes.
 
 from __future__ import annotations
 
+import difflib
+
 import hashlib
 import re
 import traceback
@@ -60,7 +62,7 @@ def make_environment(
     env = jinja2.Environment(
         loader=loader,
         autoescape=True,
-        undefined=jinja2.StrictUndefined,
+        undefined=_Undefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -141,9 +143,34 @@ class Renderer:
         return position
 
 
+class _Undefined(jinja2.StrictUndefined):
+    """StrictUndefined whose message names the closest field the object
+    does have: `product.titel` -> did you mean 'title'?"""
+
+    __slots__ = ()
+
+    @property
+    def _undefined_message(self) -> str:
+        message: str = super()._undefined_message
+        target, name = self._undefined_obj, self._undefined_name
+        if target is jinja2.utils.missing or not isinstance(name, str):
+            return message
+        if isinstance(target, dict):
+            names = [str(key) for key in target]
+        else:
+            names = [n for n in dir(target) if not n.startswith("_")]
+            names += [str(key) for key in getattr(target, "_shown", {})]
+        close = difflib.get_close_matches(name, sorted(set(names) - {"shown"}), n=1)
+        return f"{message} (did you mean '{close[0]}'?)" if close else message
+
+
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, jinja2.UndefinedError):
-        return f"{exc.message} (the public view has no such field)"
+        message = exc.message or "undefined"
+        hint = re.search(r" \(did you mean '[^']*'\?\)$", message)
+        if hint is None:
+            return f"{message} (the public view has no such field)"
+        return f"{message[:hint.start()]}: the public view has no such field{hint.group(0)}"
     return f"{type(exc).__name__}: {exc}"
 
 

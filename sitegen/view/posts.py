@@ -36,6 +36,27 @@ def visibility(post: Post, now: datetime, include_drafts: bool, include_future: 
     return not ((post.draft and not include_drafts) or (future and not include_future)), future
 
 
+def left_out(posts: Iterable[Post], now: datetime, include_drafts: bool, include_future: bool) -> str | None:
+    """What the build summary says of the posts it did not publish:
+    "2 drafts not published (--drafts shows them)", and the future ones."""
+    drafts = future = 0
+    for post in posts:
+        if visibility(post, now, include_drafts, include_future)[0]:
+            continue
+        if post.draft and not include_drafts:
+            drafts += 1
+        else:
+            future += 1
+    said = []
+    if drafts:
+        said.append(f"{drafts} draft{'s' if drafts != 1 else ''} not published "
+                    f"(--drafts shows {'them' if drafts != 1 else 'it'})")
+    if future:
+        said.append(f"{future} post{'s' if future != 1 else ''} dated in the future not published yet "
+                    f"(--future shows {'them' if future != 1 else 'it'})")
+    return "; ".join(said) or None
+
+
 def term_names(post: Post) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The names a post gives its terms (they decide the terms' displayed names)."""
     return post.tags, post.categories
