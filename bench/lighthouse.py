@@ -1,7 +1,7 @@
 """Lighthouse scores of the built-in theme on real pages.
 
 Builds a site (the repository's example by default) for the address it is
-served at, serves it on 127.0.0.1 with the headers its netlify.toml sends
+served at, serves it on 127.0.0.1 with the headers it writes to _headers
 (the Content-Security-Policy included) and /404.html for missing pages, as
 Netlify does, then runs Lighthouse's mobile audit (its default: a mid-range
 phone on a throttled connection) on the home page, a product and a post, and
@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import tomllib
 from pathlib import Path
 from typing import Iterator
 
@@ -51,19 +50,14 @@ def _lighthouse(given: str | None) -> str:
     )
 
 
-def netlify_headers(site: Path, fallback: Path | None = None) -> dict[str, str]:
-    """The headers the site's netlify.toml sends on every page (`/*`), or
-    those of `fallback` when the site has no netlify.toml."""
-    toml = site / "netlify.toml"
-    if not toml.is_file() and fallback is not None:
-        toml = fallback
-    if not toml.is_file():
-        return {}
-    config = tomllib.loads(toml.read_text(encoding="utf-8"))
-    for block in config.get("headers", []):
-        if block.get("for") == "/*":
-            return {str(k): str(v) for k, v in block.get("values", {}).items()}
-    return {}
+def site_headers(output: Path) -> dict[str, str]:
+    """The headers a built site's `_headers` sends with every page, as
+    Netlify reads them (sitegen's own reader, which the preview uses too)."""
+    sys.path.insert(0, str(REPO))
+    from sitegen.view.security import parse_headers_file
+
+    path = output / "_headers"
+    return parse_headers_file(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -158,10 +152,13 @@ def main(argv: list[str] | None = None) -> int:
         output = Path(temp) / "public"
         output.mkdir()
         results: dict[str, dict[str, object]] = {}
-        with served(output, netlify_headers(site)) as origin:
+        headers: dict[str, str] = {}
+        with served(output, headers) as origin:
             # Built for the address it is served at: canonical links, feeds
-            # and social cards point where the audit finds them.
+            # and social cards point where the audit finds them; then served
+            # with the headers the build wrote.
             _build(site, output, origin + "/")
+            headers.update(site_headers(output))
             pages = args.pages or [p for p in ("/", _first(output, "products/*/index.html"),
                                                _first(output, "blog/*/index.html")) if p]
             for page in pages:

@@ -20,57 +20,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from types import MappingProxyType
 from typing import Final, Mapping
 
+from . import DISTRIBUTION, __version__
 from .build import BuildOptions, build_moment
 from .content.slugs import slugify
-
-# --------------------------------------------------------------------------
-# Netlify security headers
-
-CONTENT_SECURITY_POLICY: Final = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "font-src 'self'; form-action 'self'; base-uri 'self'; frame-ancestors 'none'; "
-    "object-src 'none'"
-)
-"""A policy the built-in theme satisfies: it loads only its own stylesheet,
-images and no scripts (JSON-LD blocks are data, not scripts)."""
-
-SECURITY_HEADERS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "strict-origin-when-cross-origin",
-        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-        "X-Frame-Options": "DENY",
-    }
-)
-"""The headers every page of a scaffolded site is served with."""
-
-
-def _toml_string(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
-
-
-def netlify_headers_block(headers: Mapping[str, str]) -> str:
-    """A netlify.toml `[[headers]]` table sending `headers` with every path."""
-    lines = [
-        "# Security headers sent with every page. If your theme loads scripts,",
-        "# styles, fonts or images from other sites, or a form posts to another",
-        "# site, allow them in the Content-Security-Policy.",
-        "[[headers]]",
-        '  for = "/*"',
-        "  [headers.values]",
-    ]
-    lines += [f"    {name} = {_toml_string(value)}" for name, value in headers.items()]
-    return "\n".join(lines) + "\n"
-
-
-NETLIFY_HEADERS: Final = netlify_headers_block(SECURITY_HEADERS)
-"""The `[[headers]]` block of a scaffolded netlify.toml, as TOML text."""
-
 
 # --------------------------------------------------------------------------
 # Shared helpers
@@ -200,8 +154,9 @@ def site_files(on: date) -> dict[str, str]:
         "year": str(on.year),
         "since": since.isoformat(),
         "review_by": date(on.year + 1, on.month, 1).isoformat(),
-        "netlify_headers": NETLIFY_HEADERS.rstrip("\n"),
         "site_name": "Fernhill Ceramics",
+        "version": __version__,
+        "distribution": DISTRIBUTION,
     }
     files: dict[str, str] = {}
 

@@ -12,12 +12,14 @@ looks paths up in the build's own table, so nothing outside it is reachable.
 
 from __future__ import annotations
 
+import functools
 import html
 import http.server
 import ipaddress
 import json
 import mimetypes
 import posixpath
+import re
 import signal
 import socket
 import sys
@@ -32,6 +34,7 @@ from urllib.parse import unquote, urlsplit
 from .build import BuildOptions, BuildSession
 from .errors import BuildFailed
 from .files import open_regular
+from .view.security import parse_headers_file
 
 PREFIX = "/__sitegen__/"
 EVENTS_PATH = PREFIX + "events"
@@ -68,6 +71,13 @@ def content_type(path: str) -> str:
     return guessed or "application/octet-stream"
 
 
+# Headers the preview sets itself; a site's _headers does not repeat them.
+_OWN_HEADERS = frozenset({"content-type", "content-length", "cache-control", "x-content-type-options",
+                          "connection", "transfer-encoding", "location", "date", "server"})
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]{0,8000}")
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """One complete build as served: page bytes and static file sources."""
@@ -79,6 +89,16 @@ class Snapshot:
         if relative in self.files:
             return self.files[relative]
         return self.static.get(relative)
+
+    @functools.cached_property
+    def headers(self) -> dict[str, str]:
+        """What the site's `_headers` sends with every page (the built one,
+        or the site's own content/static/_headers), as the host would."""
+        found = self.find("_headers")
+        data = found if isinstance(found, bytes) else _read(found) if found is not None else None
+        if data is None:
+            return {}
+        return parse_headers_file(data.decode("utf-8", errors="replace"))
 
 
 @dataclass
@@ -332,7 +352,7 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         kind = content_type(name)
         if kind.startswith("text/html"):
             data = inject_script(data, epoch)
-        self._send(200, kind, data, head)
+        self._send(200, kind, data, head, snapshot.headers)
 
     @staticmethod
     def _resolve(snapshot: Snapshot, relative: str) -> tuple[str, bytes | Path] | None:
@@ -348,7 +368,7 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         if page is None:
             self._refuse(404, "Not Found")
             return
-        self._send(404, "text/html; charset=utf-8", inject_script(page, epoch), head)
+        self._send(404, "text/html; charset=utf-8", inject_script(page, epoch), head, snapshot.headers)
 
     def _redirect(self, location: str) -> None:
         self.send_response(301)
@@ -356,12 +376,18 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def _send(self, status: int, kind: str, data: bytes, head: bool) -> None:
+    def _send(self, status: int, kind: str, data: bytes, head: bool, site: Mapping[str, str] | None = None) -> None:
+        """One response; `site` are the site's own headers (its `_headers`),
+        sent with its pages and files so the preview blocks what the host
+        would, and never with the preview's own pages."""
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
+        for name, value in (site or {}).items():
+            if name.lower() not in _OWN_HEADERS and _HEADER_NAME.fullmatch(name) and _HEADER_VALUE.fullmatch(value):
+                self.send_header(name, value)
         self.end_headers()
         if not head:
             self.wfile.write(data)

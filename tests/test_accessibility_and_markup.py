@@ -3,13 +3,14 @@
 Three sites are built once: the example (rich content), the `init` starter,
 and a deliberately thin site (one product without a photo, no posts, no
 partners, theme_options with an accent too pale to read as given). Each is
-served over HTTP with the Content-Security-Policy its netlify.toml sends (the
-thin site gets the example's), and every page type is opened at 360 and
+served over HTTP with the headers its build wrote to `_headers` (the
+Content-Security-Policy included), and every page type is opened at 360 and
 1280 px. On each:
 
 * axe-core (axe-playwright-python) finds no violation;
 * nothing is requested outside the site's own origin;
-* the browser reports no error (a blocked inline style, a missing file);
+* the page is served with the site's Content-Security-Policy and the
+  browser reports no violation of it, and no error (a missing file);
 * at 360 px nothing makes the page scroll sideways.
 
 Every HTML file of the three sites passes the Nu HTML checker with no error
@@ -33,7 +34,7 @@ import pytest
 from conftest import REPO, cli_environment, run_cli, write_files
 
 sys.path.insert(0, str(REPO / "bench"))
-from lighthouse import netlify_headers, served  # noqa: E402  (static hosting as Netlify does it)
+from lighthouse import served, site_headers  # noqa: E402  (static hosting as Netlify does it)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
@@ -111,7 +112,7 @@ def _build(site: Path, name: str) -> Built:
     done = run_cli(["build"], cwd=site, environment=cli_environment())
     assert done.returncode == 0, done.stderr
     output = site / "public"
-    return Built(name, output, netlify_headers(site, fallback=REPO / "netlify.toml"), _page_urls(output))
+    return Built(name, output, site_headers(output), _page_urls(output))
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +174,13 @@ def test_every_page_type_passes_axe_with_no_outside_request_and_no_sideways_scro
                     route.abort()
 
             context.route("**/*", guard)
+            # Every Content-Security-Policy violation the page meets, as the
+            # browser reports it (a blocked style, image or form target).
+            context.add_init_script(
+                "window.__violations = [];"
+                "document.addEventListener('securitypolicyviolation',"
+                " e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
+            )
             page = context.new_page()
             errors: list[str] = []
             page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
@@ -184,6 +192,10 @@ def test_every_page_type_passes_axe_with_no_outside_request_and_no_sideways_scro
                 if response is None or response.status != expected:
                     failures.append(f"{width}px {url}: status {response.status if response else None}")
                     continue
+                if response.headers.get("content-security-policy") != built.headers["Content-Security-Policy"]:
+                    failures.append(f"{width}px {url}: not served with the site's Content-Security-Policy")
+                blocked = page.evaluate("window.__violations")
+                failures += [f"{width}px {url}: the security policy blocked {v}" for v in blocked]
                 found = axe.run(page).response["violations"]
                 failures += [f"{width}px {url}: axe {line}" for line in _axe_summary(found)]
                 if width == 360:

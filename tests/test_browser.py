@@ -70,10 +70,9 @@ def test_editing_a_post_updates_the_open_page(live_site, serve, page):
     (live_site.root / "content/posts/2026-01-01-hello.md").write_text(
         "---\ntitle: Fresh from the pot\ndate: 2026-01-01\n---\nHi.\n"
     )
-    page.wait_for_function(
-        "document.querySelector('h1') && document.querySelector('h1').textContent.includes('Fresh from the pot')",
-        timeout=PATIENCE_MS,
-    )
+    # (Locator waits, not wait_for_function: the preview sends the site's
+    # Content-Security-Policy, which forbids evaluating strings in the page.)
+    page.locator("h1", has_text="Fresh from the pot").first.wait_for(timeout=PATIENCE_MS)
     # The page reloaded itself: the marker set before the edit is gone.
     assert page.evaluate("window.__notReloaded") is None
 
@@ -115,7 +114,5 @@ def test_css_change_applies_without_reloading(live_site, serve, page):
     page.goto(preview.url)
     page.evaluate("window.__notReloaded = true")
     (live_site.root / "content/static/assets/site.css").write_text("body { background: rgb(1, 2, 3) }\n")
-    page.wait_for_function(
-        "getComputedStyle(document.body).backgroundColor === 'rgb(1, 2, 3)'", timeout=PATIENCE_MS
-    )
+    playwright_api.expect(page.locator("body")).to_have_css("background-color", "rgb(1, 2, 3)", timeout=PATIENCE_MS)
     assert page.evaluate("window.__notReloaded") is True

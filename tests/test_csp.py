@@ -1,7 +1,8 @@
-"""The example site satisfies the Content-Security-Policy its netlify.toml sends.
+"""Every page satisfies the Content-Security-Policy the build writes for it.
 
-The policy is read from the repository's netlify.toml (the `/*` headers) and
-every HTML page of the built example site is checked against it statically:
+The build writes the site's headers to `_headers` (view/security.py), with a
+policy made from what the site uses. The policy is read from the built
+example site's `_headers` and every HTML page is checked against it statically:
 inline scripts, event-handler attributes and `javascript:` URLs need
 'unsafe-inline' in script-src; `style=` attributes and <style> elements need
 it in style-src; every URL the browser would fetch (scripts, stylesheets,
@@ -23,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from conftest import REPO, SiteFolder, copy_example_site
+from sitegen.view.security import parse_headers_file
 
 Policy = dict[str, list[str]]
 
@@ -277,24 +279,28 @@ def css_violations(css: str, policy: Policy, page_url: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------
-# The policy and headers netlify.toml ships
-
-
-def netlify_headers() -> dict[str, str]:
-    config = tomllib.loads((REPO / "netlify.toml").read_text(encoding="utf-8"))
-    for block in config.get("headers", []):
-        if block.get("for") == "/*":
-            return {str(k): str(v) for k, v in block["values"].items()}
-    raise AssertionError('netlify.toml has no [[headers]] for = "/*"')
+# The headers the build writes
 
 
 @pytest.fixture(scope="module")
-def policy() -> Policy:
-    return parse_policy(netlify_headers()["Content-Security-Policy"])
+def example(tmp_path_factory: pytest.TempPathFactory) -> SiteFolder:
+    site = copy_example_site(tmp_path_factory.mktemp("csp-example") / "site")
+    result = site.build()
+    assert result.returncode == 0, result.stderr
+    return site
 
 
-def test_netlify_toml_sends_the_security_headers(policy):
-    headers = netlify_headers()
+def built_headers(site: SiteFolder) -> dict[str, str]:
+    return parse_headers_file(site.output_bytes()["_headers"].decode("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def policy(example) -> Policy:
+    return parse_policy(built_headers(example)["Content-Security-Policy"])
+
+
+def test_the_build_writes_the_security_headers(example, policy):
+    headers = built_headers(example)
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     permissions = headers["Permissions-Policy"]
@@ -305,21 +311,37 @@ def test_netlify_toml_sends_the_security_headers(policy):
     assert policy["default-src"] == ["'self'"]
     assert policy["script-src"] == ["'self'"] and policy["style-src"] == ["'self'"]
     assert policy["object-src"] == ["'none'"] and policy["base-uri"] == ["'self'"]
+    assert policy["img-src"] == ["'self'", "data:"], "the example shows no image from another site"
     assert policy["form-action"] == ["'self'"], "Netlify forms post to /thanks/ on the site"
     config = tomllib.loads((REPO / "netlify.toml").read_text(encoding="utf-8"))
-    assert config["build"]["publish"] == "public"
+    assert config["build"]["publish"] == "public" and "headers" not in config
 
 
-# --------------------------------------------------------------------------
-# The built example site
+def test_the_policy_allows_exactly_the_image_hosts_and_form_service_the_site_uses(make_site):
+    site = make_site({
+        "content/site.yaml": "base_url: https://example.com/\ntitle: Test Co\nforms: https://forms.example/f/abc\n"
+                             "social_image: https://share.example/card.jpg\n",
+        "content/products/widget.md": "---\ntitle: Widget\nrequires: [design]\nimage: https://cdn.example/w.jpg\n---\n"
+                                      "A widget.\n\n![Detail](https://img.example:8443/d.png)\n\n"
+                                      "![Ours](https://example.com/own.svg) ![Relative](pic.png)\n",
+        "content/posts/2026-05-01-note.md": "---\ntitle: Note\ndate: 2026-05-01\n---\n<img src='//media.example/x.gif' alt=''>\n",
+        "content/static/own.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
+    })
+    run = site.build()
+    assert run.returncode == 0, run.stderr
+    policy = parse_policy(built_headers(site)["Content-Security-Policy"])
+    assert policy["img-src"] == ["'self'", "data:", "https://cdn.example", "https://img.example:8443",
+                                 "https://media.example"]
+    assert policy["form-action"] == ["'self'", "https://forms.example"]
+    for name, data in site.output_bytes().items():
+        if name.endswith(".html"):
+            assert csp_violations(data.decode("utf-8"), policy, _page_url("https://example.com/", name)) == [], name
 
 
-@pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory) -> SiteFolder:
-    site = copy_example_site(tmp_path_factory.mktemp("csp-example") / "site")
-    result = site.build()
-    assert result.returncode == 0, result.stderr
-    return site
+def test_a_sites_own_headers_file_is_used_instead(make_site):
+    site = make_site({"content/static/_headers": "/*\n  X-Robots-Tag: noindex\n"})
+    assert site.build().returncode == 0
+    assert site.output_bytes()["_headers"] == b"/*\n  X-Robots-Tag: noindex\n"
 
 
 def _page_url(base_url: str, name: str) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -120,7 +122,7 @@ def test_wheel_ships_the_built_in_theme_and_builds_anywhere(tmp_path):
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    [wheel] = list(Path(tmp_path).glob("sitegen-*.whl"))
+    [wheel] = list(Path(tmp_path).glob("sitegen_alliance-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "sitegen/themes/default/templates/base.html" in names
     assert "sitegen/themes/default/static/assets/site.css" in names
@@ -151,3 +153,45 @@ def test_wheel_ships_the_built_in_theme_and_builds_anywhere(tmp_path):
         cwd=site, env=environment, capture_output=True, text=True, timeout=60,
     )
     assert str(venv) in located.stdout
+
+
+def test_the_starters_install_line_installs_this_project_and_never_the_other_sitegen(tmp_path):
+    """`init` writes requirements.txt for Netlify. Resolved with this
+    project's wheel at hand, it selects that wheel; resolved against the
+    package index alone, it never selects the unrelated `sitegen` there."""
+    from sitegen import __version__
+    from sitegen.scaffold import site_files
+
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(site_files(date.today())["requirements.txt"], encoding="utf-8")
+    wheels = tmp_path / "wheels"
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(REPO)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    # In a fresh virtual environment, the install line (as Netlify runs it,
+    # with the wheel where pip looks for files) picks this project.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
+    report = tmp_path / "report.json"
+    resolved = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+         "--report", str(report), "--find-links", str(wheels), "-r", str(requirements)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert resolved.returncode == 0, resolved.stderr
+    chosen = {item["metadata"]["name"]: item for item in json.loads(report.read_text())["install"]}
+    ours = chosen["sitegen-alliance"]
+    assert ours["metadata"]["version"] == __version__
+    assert ours["download_info"]["url"].startswith("file:") and ours["download_info"]["url"].endswith(".whl")
+    assert "sitegen" not in chosen, "the unrelated `sitegen` distribution was selected"
+    # Against the package index alone, the pin cannot fall back to `sitegen`.
+    public = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+         "--report", "-", "-r", str(requirements)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert "sitegen-0.9" not in public.stdout + public.stderr and '"name": "sitegen"' not in public.stdout
+    if public.returncode == 0:  # once this version is published, it is this project
+        assert '"name": "sitegen-alliance"' in public.stdout

@@ -417,3 +417,22 @@ def test_the_network_report_is_a_page_of_the_preview_only(preview_site, serve):
     assert preview_site.build().returncode == 0
     assert not (preview_site.public / "__sitegen__").exists()
     assert b"Secret Stitchers" not in b"".join(preview_site.output_bytes().values())
+
+
+def test_the_preview_sends_the_headers_the_build_writes(preview_site, serve):
+    """What the host would block, the preview blocks too: every page and
+    file of the site comes with the `_headers` of the build."""
+    preview_site.write({"content/site.yaml": "base_url: https://example.com/\ntitle: Test Co\n"
+                                             "forms: https://forms.example/f/abc\n"})
+    preview = serve(preview_site)
+    status, headers, body = request(preview, "/_headers")
+    assert status == 200
+    policy = next(line for line in body.decode().splitlines() if "Content-Security-Policy:" in line)
+    expected = policy.split(":", 1)[1].strip()
+    assert "form-action 'self' https://forms.example" in expected
+    for path in ("/", "/products/widget/", "/assets/site.css", "/no/such/page/"):
+        headers = request(preview, path)[1]
+        assert headers["Content-Security-Policy"] == expected, path
+        assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
+    # The preview's own pages are not the site's: no site policy there.
+    assert "Content-Security-Policy" not in request(preview, "/__sitegen__/live.js")[1]

@@ -35,6 +35,7 @@ from .pages import (
 )
 
 FEED_ENTRIES = 20
+HEADERS_FILE = "_headers"
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,15 @@ def plan_routes(
     for taxonomy, summary in ((public.tags, public.tag_index), (public.categories, public.category_index)):
         _plan_taxonomy(planner, taxonomy, summary, blog_link)
     _plan_pages(planner, public)
-    static = _plan_static(planner, _static_candidates(static_sources), problems, memo)
+    candidates = _static_candidates(static_sources)
+    if not any(candidate.output == HEADERS_FILE for candidate in candidates):
+        # The security headers, for Netlify and Cloudflare Pages (a site's
+        # own content/static/_headers is used instead) and for the preview.
+        planner.add(
+            "/" + HEADERS_FILE, HEADERS_FILE, "the security headers (built-in)", "headers", None, "headers",
+            in_sitemap=False, headers=public.headers,
+        )
+    static = _plan_static(planner, candidates, problems, memo)
     if memo is not None:
         memo.finish()
     return RouteMap(tuple(planner.pages), tuple(static))

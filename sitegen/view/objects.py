@@ -14,6 +14,8 @@ from typing import ClassVar
 from ..content.markup import MarkdownTooHard, markdown_to_html
 from ..errors import ContentProblem
 from .pictures import Derivative, Picture, responsive_images
+from markupsafe import Markup
+
 from .palette import Palette
 from .published import Published
 from ..content.money import machine_price
@@ -28,6 +30,8 @@ class RichText:
     # The site's photos this text shows, by the address written: their
     # <img> become responsive pictures (view/pictures.responsive_images).
     pictures: tuple[tuple[str, Picture], ...] = ()
+    # The origins of other sites' images it shows (the security policy's img-src).
+    origins: tuple[str, ...] = ()
 
     def __html__(self) -> str:
         return self.html
@@ -291,6 +295,8 @@ class PublicSite(Published):
     social_image: Picture | None = None
     # theme_options as the theme's custom properties (/assets/theme.css), or None.
     palette: Palette | None = None
+    # The headers every page is served with (/_headers; view/security.py).
+    headers: tuple[tuple[str, Markup], ...] = ()
     # Every image file the pictures above need (render/images.py encodes them).
     image_files: tuple[Derivative, ...] = ()
 

@@ -207,6 +207,18 @@ _ATTRIBUTE = re.compile(r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)(?:\s*=\s*(?:"([^"]*)"|'
 BODY_SIZES = "(min-width: 50rem) 46rem, 100vw"
 
 
+@dataclass(frozen=True)
+class BodyImages:
+    """The images a Markdown text shows: the site's photos as pictures, by
+    the address written, and the origins of other sites' images."""
+
+    pictures: tuple[tuple[str, Picture], ...] = ()
+    origins: tuple[str, ...] = ()
+
+
+NO_IMAGES = BodyImages()
+
+
 def body_image_refs(source: str) -> list[str]:
     """The image addresses a Markdown text names, in order, once each."""
     found: dict[str, None] = {}

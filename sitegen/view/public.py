@@ -39,7 +39,8 @@ from .objects import (
 )
 from .posts import categories_of, public_posts, tags_of, taxonomy
 from .palette import palette
-from .pictures import MAY_SHOW_IMAGE, Derivative, Picture, body_image_refs, favicon_files, passthrough, picture
+from .security import origin, security_headers
+from .pictures import MAY_SHOW_IMAGE, NO_IMAGES, BodyImages, Derivative, Picture, body_image_refs, favicon_files, passthrough, picture
 from .published import publish
 from .selling import address_lines, words_for
 
@@ -93,40 +94,60 @@ class PictureBook:
         self.images = images
         self.base_url = base_url
         self.files: dict[str, Derivative] = {}
+        # The origins of images on other sites that pages show (the
+        # Content-Security-Policy's img-src: view/security.py).
+        self.origins: set[str] = set()
 
-    def __call__(self, ref: str | None) -> Picture | None:
+    def __call__(self, ref: str | None, shown: bool = True) -> Picture | None:
+        """The picture of `ref`; `shown=False` for one no page displays
+        (the social card), whose host the pages need not load from."""
         if not ref:
             return None
         key = static_key(ref, self.base_url, fold=False)
         facts = self.images.get(key) if key is not None else None
         if facts is None:
+            if shown and key is None:  # (a key is a file of this site: 'self')
+                self._note_origin(ref)
             return passthrough(ref)
         found, files = picture(ref, facts.path, facts)
         for derivative in files:
             self.files.setdefault(derivative.output, derivative)
         return found
 
+    def _note_origin(self, ref: str) -> None:
+        if "//" in ref:
+            found = origin(ref)
+            if found is not None:
+                self.origins.add(found)
+
     def text(self, source: str, origin: str) -> RichText:
         """A Markdown text, with the site's photos it shows as pictures."""
-        return RichText(source, origin, self.body(source))
+        found = self.body(source)
+        return RichText(source, origin, found.pictures, found.origins)
 
-    def body(self, source: str) -> tuple[tuple[str, Picture], ...]:
-        """The site's photos a Markdown text shows, by the address written."""
+    def body(self, source: str) -> BodyImages:
+        """The site's photos a Markdown text shows, by the address written,
+        and the origins of the other sites' images it shows."""
         if not MAY_SHOW_IMAGE.search(source):
-            return ()
+            return NO_IMAGES
         found = []
+        elsewhere: set[str] = set()
         for ref in body_image_refs(source):
             if not ref.startswith("/") and "://" not in ref:
                 continue  # relative to the page, not to the site: left as written
             key = static_key(ref, self.base_url, fold=False)
             facts = self.images.get(key) if key is not None else None
             if facts is None:
+                where = origin(ref) if key is None and "//" in ref else None
+                if where is not None:
+                    elsewhere.add(where)
                 continue
             shown, files = picture(ref, facts.path, facts, card=False)
             for derivative in files:
                 self.files.setdefault(derivative.output, derivative)
             found.append((ref, shown))
-        return tuple(found)
+        self.origins.update(elsewhere)
+        return BodyImages(tuple(found), tuple(sorted(elsewhere)))
 
     def favicon(self, ref: str | None) -> Picture | None:
         """The picture of the site's icon; a raster one also gives
@@ -170,6 +191,7 @@ def build_public_site(
             book(post.image.ref)
         if post.body.pictures:
             book.body(post.body.source)
+        book.origins.update(post.body.origins)
     make_taxonomy = memo.taxonomy if memo is not None else taxonomy
     tags = make_taxonomy("tags", "Tags", posts, tags_of)
     categories = make_taxonomy("categories", "Categories", posts, categories_of)
@@ -199,10 +221,15 @@ def build_public_site(
         forms=forms,
         contact_url=CONTACT_URL if any(p.url == CONTACT_URL for p in pages) else None,
         favicon=book.favicon(site.config.favicon or site.business.logo),
-        social_image=book(site.config.social_image),
+        social_image=book(site.config.social_image, shown=False),
         palette=palette(site.config.theme_options),
     )
-    public = replace(public, image_files=tuple(book.files[name] for name in sorted(book.files)))
+    public = replace(
+        public,
+        image_files=tuple(book.files[name] for name in sorted(book.files)),
+        # Every picture is made by now: the headers know every image host.
+        headers=security_headers(book.origins, forms.action if forms.kind == "action" else None),
+    )
     public = _with_menu(public)
     return memo.keep_unchanged(public) if memo is not None else public
 
