@@ -44,6 +44,7 @@ from .output.write import (
 )
 from .plan.memo import RouteMemo
 from .plan.pages import RouteMap
+from .plan.written_links import check_written_links
 from .plan.routes import plan_routes
 from .render.images import ImageFailed, ImageJob, cache_file, produce, prune
 from .render.jinja import TemplateKeys, make_environment
@@ -67,6 +68,10 @@ class BuildOptions:
     jobs: int = 0  # processes for rendering; 0 = one per core
     strict: bool = False  # warnings fail the build
     cache_write: bool = True  # False: use the cache but leave it as it is (check)
+    # Broken links written in content fail the build (plan/written_links.py);
+    # `check` turns it off: its check of the rendered pages finds the same
+    # links, with the same messages, and template links and #fragments too.
+    written_links: bool = True
 
 
 @dataclass(frozen=True)
@@ -279,6 +284,8 @@ class BuildSession:
         clock.lap("public view")
         sources, self._image_jobs = _static_sources(site, public, problems, images, self._image_folder(root))
         routes = plan_routes(public, sources, problems, self._route_memo)
+        if options.written_links:
+            check_written_links(root, records, public, routes, site.config.base_url, problems)
         clock.lap("routes")
         return site, public, routes
 
@@ -755,7 +762,7 @@ def check_site(options: BuildOptions, links_only: bool = False) -> Problems:
     stop rendering, since links cannot be checked then).
     """
     root = options.source.resolve()
-    options = replace(options, cache_write=False)  # check writes nothing at all
+    options = replace(options, cache_write=False, written_links=False)  # check writes nothing at all
     try:
         rendered = BuildSession(options, remember=False).render(_output_check(options))
     except BuildFailed as failed:

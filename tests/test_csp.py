@@ -323,7 +323,7 @@ def test_the_policy_allows_exactly_the_image_hosts_and_form_service_the_site_use
                              "social_image: https://share.example/card.jpg\n",
         "content/products/widget.md": "---\ntitle: Widget\nrequires: [design]\nimage: https://cdn.example/w.jpg\n---\n"
                                       "A widget.\n\n![Detail](https://img.example:8443/d.png)\n\n"
-                                      "![Ours](https://example.com/own.svg) ![Relative](pic.png)\n",
+                                      "![Ours](https://example.com/own.svg)\n",
         "content/posts/2026-05-01-note.md": "---\ntitle: Note\ndate: 2026-05-01\n---\n<img src='//media.example/x.gif' alt=''>\n",
         "content/static/own.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
     })

@@ -165,6 +165,12 @@ def base_site(root: Path) -> tuple[Site, dict[type, str]]:
         )
     site.put("content/pages/about.md", full_entry(model.Page, {"title": "About"}), "About us.")
     site.put("content/pages/contact.md", full_entry(model.Page, {"title": "Contact", "menu": "50"}), "Write.")
+    # The files the link samples name (a missing one is an error of its own).
+    for kind in KINDS:
+        for spec in schema.keys_of(kind):
+            if isinstance(spec.kind, schema.Url):
+                path = root / "content" / "static" / "images" / f"{spec.name}-a.svg"
+                path.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>", encoding="utf-8")
     targets = {
         model.SiteConfig: "content/site.yaml",
         model.Business: "content/business.yaml",

@@ -166,11 +166,10 @@ def test_a_raster_favicon_gives_favicon_ico_and_touch_icons(make_site):
 
 
 def test_a_file_that_is_no_image_or_too_large_is_an_error_at_its_line(make_site):
-    site = make_site({PRODUCT: "---\ntitle: Widget\nrequires: [design]\nimage: /images/photo.jpg\n---\nA widget.\n"})
+    site = photo_site(make_site)
     assert site.build().returncode == 0
     before = site.output_bytes()
     folder = site.root / "content/static/images"
-    folder.mkdir(parents=True, exist_ok=True)
     (folder / "photo.jpg").write_bytes(b"<html>not a photo</html>")
     big = Image.new("1", (8000, 7000))
     big.save(folder / "huge.png")

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import REPO, SiteFolder
 from sitegen.build import BuildOptions, render_site
-from sitegen.errors import Problems
+from sitegen.errors import BuildFailed, Problems
 from sitegen.render.links import (
     check_links,
     internal_target,
@@ -52,8 +52,13 @@ CLEAN_FILES: dict[str, str | None] = {
 
 
 def link_check(root: Path) -> tuple[list[str], int]:
-    """Render the site in memory and check its links: (problems, links checked)."""
-    rendered = render_site(BuildOptions(source=root, now=NOW))
+    """Render the site in memory and check its links: (problems, links checked).
+    A link written in a text that leads nowhere stops the build itself
+    (plan/written_links.py), with the message the rendered check gives."""
+    try:
+        rendered = render_site(BuildOptions(source=root, now=NOW))
+    except BuildFailed as failed:
+        return [p.format() for p in failed.problems.errors], 0
     site = rendered.site
     problems = Problems(site.root)
     checked = check_links(
@@ -336,3 +341,25 @@ def test_page_urls_and_parsing():
     page = parse_page('<p id="x">\n<link rel="stylesheet" href=" /s.css ">\n<a href>')
     assert page.ids == frozenset({"x"})
     assert [(l.href, l.line) for l in page.links] == [("/s.css", 2)]
+
+
+def test_a_build_fails_on_a_broken_link_or_missing_image_it_was_given(make_site):
+    """`build` itself, not only `check`: each at the line that writes it,
+    the previous output left as it was."""
+    site = make_site(CLEAN_FILES)
+    assert site.build().returncode == 0
+    before = site.output_bytes()
+    site.write({
+        POST: "---\ntitle: Hello\ndate: 2026-01-02\nimage: /images/missing.jpg\n---\n"
+              "Our [cups](/prodcts/cups/) and [mugs](../../products/widget/).\n\n"
+              "```\n[in code](/not/checked/)\n```\n\nMail [us](mailto:a@example.com), "
+              "see [elsewhere](https://other.example/x/).\n",
+    })
+    run = site.build()
+    assert run.returncode == 1
+    assert run.error_lines == [
+        f"{POST}:4: 'image' names /images/missing.jpg, but the site has no file /images/missing.jpg: "
+        "add it as content/static/images/missing.jpg or correct the name",
+        f"{POST}:6: broken link to /prodcts/cups/ in /blog/hello/",
+    ]
+    assert site.output_bytes() == before

@@ -177,6 +177,7 @@ def test_credited_active_partner_appears_on_network_and_capability_pages(make_si
                 blurb="Bright colours since 1990.",
                 logo="/img/loud.svg",
             ),
+            "content/static/img/loud.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
         }
     )
     assert site.build().returncode == 0

@@ -436,3 +436,16 @@ def test_the_preview_sends_the_headers_the_build_writes(preview_site, serve):
         assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
     # The preview's own pages are not the site's: no site policy there.
     assert "Content-Security-Policy" not in request(preview, "/__sitegen__/live.js")[1]
+
+
+def test_a_broken_link_written_while_previewing_is_shown_until_fixed(preview_site, serve):
+    preview = serve(preview_site)
+    stream = EventStream(preview)
+    stream.wait_for("hello")
+    post = preview_site.root / "content/posts/2026-01-01-hello.md"
+    post.write_text("---\ntitle: Hello world\ndate: 2026-01-01\n---\nSee [our cups](/prodcts/cups/).\n")
+    errors = stream.wait_for("errors")
+    assert "content/posts/2026-01-01-hello.md:5: broken link to /prodcts/cups/ in /blog/hello/" in errors["errors"]
+    post.write_text("---\ntitle: Hello world\ndate: 2026-01-01\n---\nSee [our products](/products/).\n")
+    stream.wait_for("reload")
+    stream.close()

@@ -159,8 +159,9 @@ def test_parsed_front_matter_is_reused_with_its_lines_and_pruned(site):
 def test_word_counts_and_first_paragraphs_are_kept(site):
     build(site.root)
     facts = [json.loads(value) for kind, _, value, _ in rows(site.root) if kind == "facts"]
-    # Words, first paragraph, and that the body was checked free of control characters.
-    assert [len(BODY.split()), "A first paragraph with some words.", True] in facts
+    # Words, first paragraph, that the body was checked free of control
+    # characters, and the links its prose writes (none here).
+    assert [len(BODY.split()), "A first paragraph with some words.", True, []] in facts
 
 
 def test_a_linked_cache_folder_is_neither_read_nor_written(site, tmp_path):

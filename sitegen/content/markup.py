@@ -264,7 +264,7 @@ def word_count(source: str) -> int:
 # build cache keeps them (incremental/store.py), so a build after a
 # one-post edit works them out for one body instead of thousands; a session
 # keeps what it used. An entry is [words, first paragraph or None, True
-# when checked clean or None].
+# when checked clean or None, the link targets the prose writes or None].
 _facts_known: dict[str, list[Any]] = {}
 _facts_used: dict[str, list[Any]] = {}
 _facts_new: set[str] = set()
@@ -292,12 +292,13 @@ def _facts(source: str) -> tuple[str, list[Any]]:
     found = _facts_known.get(key)
     if (
         found is None
-        or len(found) != 3
+        or len(found) != 4
         or type(found[0]) is not int
         or not (found[1] is None or type(found[1]) is str)
         or found[2] not in (True, None)
+        or not (found[3] is None or (type(found[3]) is list and all(type(t) is str for t in found[3])))
     ):
-        found = _facts_known[key] = [word_count(source), None, None]
+        found = _facts_known[key] = [word_count(source), None, None, None]
         _facts_new.add(key)
     _facts_used[key] = found
     return key, found
@@ -325,3 +326,62 @@ def note_clean(source: str) -> None:
     if found[2] is not True:
         found[2] = True
         _facts_new.add(key)
+
+
+def written_links(source: str) -> list[str]:
+    """The link targets the text's prose writes (`written_targets`),
+    remembered by the body's hash like its other facts."""
+    key, found = _facts(source)
+    if found[3] is None:
+        found[3] = written_targets(source)
+        _facts_new.add(key)
+    return list(found[3])
+
+
+# [text](target "title"), ![alt](target), [id]: target, and href/src in raw HTML.
+_INLINE = re.compile(r"\]\(\s{0,10}<?([^\s()<>]{1,2000})")
+_REFERENCE = re.compile(r"^ {0,3}\[[^\]\n]{1,1000}\]:\s{0,10}<?([^\s<>]{1,2000})", re.MULTILINE)
+_HTML = re.compile(r"""<(?:a|img|source|link)\b[^<>]{0,2000}?\b(?:href|src)\s*=\s*["']?([^"'\s<>]{1,2000})""", re.IGNORECASE)
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n.*?(?:^ {0,3}\1[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+
+
+def written_targets(text: str) -> list[str]:
+    """The link targets a Markdown text writes in its prose, in order.
+
+    Runs over every text of the site on every build, so each pattern runs
+    only when its marker is in the text, and code is skipped by looking at
+    the few matches rather than by rewriting the text."""
+    patterns = []
+    if "](" in text:
+        patterns.append(_INLINE)
+    if "]:" in text:
+        patterns.append(_REFERENCE)
+    if "<" in text:
+        patterns.append(_HTML)
+    if not patterns:
+        return []
+    hidden: list[tuple[int, int]] = []  # fenced code and comments
+    if "```" in text or "~~~" in text:
+        hidden += [m.span() for m in _FENCE.finditer(text)]
+    if "<!--" in text:
+        hidden += [m.span() for m in _COMMENT.finditer(text)]
+    found: list[tuple[int, str]] = []
+    for pattern in patterns:
+        for match in pattern.finditer(text):
+            at = match.start(1)
+            if any(start <= at < end for start, end in hidden) or _in_code(text, at):
+                continue
+            found.append((at, match.group(1)))
+    return [target for _, target in sorted(found)]
+
+
+def _in_code(text: str, at: int) -> bool:
+    """Whether position `at` is in an indented code line or a code span."""
+    line_start = text.rfind("\n", 0, at) + 1
+    line = text[line_start:at]
+    if line.startswith(("    ", "\t")):
+        return True
+    return line.count("`") % 2 == 1
+
+

@@ -20,7 +20,7 @@ from ..content.model import Post, Site
 from ..content.slugs import term_slug
 from ..incremental.cache import made
 from .objects import PublicPost, RichText, Taxonomy, Term, TermLink
-from .pictures import NO_IMAGES, BodyImages, Picture
+from .pictures import BodyImages, Picture
 from .published import publish
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ def public_posts(
     memo: PublicMemo | None,
     pictures: Callable[[str | None], Picture | None] = lambda ref: None,
     images: object = None,
-    body_pictures: Callable[[str], BodyImages] = lambda source: NO_IMAGES,
+    body_pictures: Callable[[str], BodyImages | None] = lambda source: None,
 ) -> tuple[PublicPost, ...]:
     """The posts shown at `now`, newest first. `pictures` makes a cover's
     Picture, `body_pictures` those of the photos a body shows; `images` is
@@ -152,7 +152,7 @@ def _shown_names(names: tuple[str, ...], canonical: dict[str, str]) -> tuple[str
 
 def _public_post(
     post: Post, future: bool, tag_names: tuple[str, ...], category_names: tuple[str, ...], image: Picture | None,
-    body_images: BodyImages = NO_IMAGES,
+    body_images: BodyImages | None = None,
 ) -> PublicPost:
     """`post` as published; `tag_names` and `category_names` are the
     displayed names of its tags and categories (see `_shown_names`);
@@ -165,7 +165,7 @@ def _public_post(
         url=f"/blog/{post.slug}/",
         summary=post.summary or first_paragraph,
         future=future,
-        body=RichText(post.body, post.source.path, body_images.pictures, body_images.origins),
+        body=RichText(post.body, post.source.path, *((body_images.pictures, body_images.origins) if body_images else ())),
         tags=_term_links_for("tags", post.tags, tag_names),
         categories=_term_links_for("categories", post.categories, category_names),
         reading_minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)),

@@ -40,7 +40,7 @@ from .objects import (
 from .posts import categories_of, public_posts, tags_of, taxonomy
 from .palette import palette
 from .security import origin, security_headers
-from .pictures import MAY_SHOW_IMAGE, NO_IMAGES, BodyImages, Derivative, Picture, body_image_refs, favicon_files, passthrough, picture
+from .pictures import BodyImages, Derivative, Picture, body_image_refs, favicon_files, may_show_image, passthrough, picture
 from .published import publish
 from .selling import address_lines, words_for
 
@@ -123,13 +123,17 @@ class PictureBook:
     def text(self, source: str, origin: str) -> RichText:
         """A Markdown text, with the site's photos it shows as pictures."""
         found = self.body(source)
+        if found is None:
+            return RichText(source, origin)
         return RichText(source, origin, found.pictures, found.origins)
 
-    def body(self, source: str) -> BodyImages:
+    def body(self, source: str) -> BodyImages | None:
         """The site's photos a Markdown text shows, by the address written,
-        and the origins of the other sites' images it shows."""
-        if not MAY_SHOW_IMAGE.search(source):
-            return NO_IMAGES
+        and the origins of the other sites' images it shows; None when it
+        shows no image (most texts: None is also the cheapest input to
+        mark a post as made from)."""
+        if not may_show_image(source):
+            return None
         found = []
         elsewhere: set[str] = set()
         for ref in body_image_refs(source):
@@ -147,7 +151,7 @@ class PictureBook:
                 self.files.setdefault(derivative.output, derivative)
             found.append((ref, shown))
         self.origins.update(elsewhere)
-        return BodyImages(tuple(found), tuple(sorted(elsewhere)))
+        return BodyImages(tuple(found), tuple(sorted(elsewhere))) if found or elsewhere else None
 
     def favicon(self, ref: str | None) -> Picture | None:
         """The picture of the site's icon; a raster one also gives

@@ -1,0 +1,145 @@
+"""Links and files the owner wrote that lead nowhere: errors of every build.
+
+A link in a Markdown text (`[our soups](/prodcts/)`, `![](/images/x.jpg)`,
+`<a href="...">`) or an image key (`image: /images/missing.jpg`) that points
+into the site must name a page or a file the build publishes; otherwise the
+build stops with `path:line: broken link ...` (the preview shows it over the
+page). This runs on every build and every preview rebuild, so it works on
+what the owner wrote, never on rendered pages: each text's link targets
+are a text fact (content/markup.written_links, kept in the build cache by
+the text's hash, so a build after a one-post edit scans one text), and
+each link is looked up in the set of the build's outputs. Links on other sites are never fetched. Links the theme
+writes are made from the route map, and `#fragments` need the rendered
+pages: `sitegen check --links` checks those too.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+from typing import Iterable, Iterator, Mapping
+from urllib.parse import unquote, urlsplit
+
+from ..content.load import Record, Records
+from ..content.markup import written_links
+from ..errors import Problems
+from ..view.objects import PublicSite
+from .pages import RouteMap
+
+# Keys whose value is a site path to a file the pages load.
+IMAGE_KEYS = {"site": ("favicon", "social_image"), "business": ("logo",), "partners": ("logo",),
+              "products": ("image",), "posts": ("image",)}
+
+
+class _Resolver:
+    """Where a link written on the page at `page_url` leads, if inside the site."""
+
+    def __init__(self, base_url: str, outputs: set[str]) -> None:
+        parts = urlsplit(base_url)
+        self.scheme = parts.scheme.lower()
+        self.host = parts.netloc.lower()
+        self.prefix = parts.path if parts.path.endswith("/") else parts.path + "/"
+        self.outputs = outputs
+
+    def site_path(self, href: str, page_url: str) -> str | None:
+        """The site path `href` names, or None when it is not this site's
+        (another host, mailto:, a bare #fragment ...)."""
+        href = href.strip().replace("&amp;", "&")
+        if not href or href.startswith(("#", "?")):
+            return None
+        try:
+            parts = urlsplit(href)
+        except ValueError:
+            return None
+        if parts.scheme or parts.netloc:
+            if parts.scheme.lower() not in ("http", "https", "") or parts.netloc.lower() != self.host:
+                return None
+            path = parts.path or "/"
+            if not (path + "/").startswith(self.prefix):
+                return None
+            path = "/" + path[len(self.prefix):] if path != self.prefix.rstrip("/") else "/"
+        elif parts.path.startswith("/"):
+            path = parts.path
+            if self.prefix != "/" and (path + "/").startswith(self.prefix):
+                path = "/" + path[len(self.prefix):]
+        elif parts.path:
+            path = posixpath.join(page_url if page_url.endswith("/") else posixpath.dirname(page_url) + "/",
+                                  parts.path)
+        else:
+            return None
+        trailing = path.endswith("/")
+        path = posixpath.normpath(unquote(path))
+        if path in (".", "//"):
+            path = "/"
+        return path + ("/" if trailing and not path.endswith("/") else "")
+
+    def lands(self, site_path: str) -> bool:
+        relative = site_path.lstrip("/")
+        if relative == "" or relative.endswith("/"):
+            return relative + "index.html" in self.outputs
+        return relative in self.outputs or relative + "/index.html" in self.outputs
+
+
+def _texts(public: PublicSite) -> Iterator[tuple[str, str, str]]:
+    """(source path, page URL, Markdown) of every text the site publishes."""
+    for group in (public.posts, public.pages, public.products, public.withdrawn_products, public.capabilities):
+        for item in group:
+            yield item.source_path, item.url, item.body.source
+
+
+def _line_of(path: Path, target: str) -> int:
+    """The first line of the file that writes `target` as a whole address,
+    as `sitegen check --links` finds it (0 when unreadable)."""
+    from ..render.links import first_line, href_needles  # (only when a link is broken)
+
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return 0
+    return first_line(lines, href_needles(target)) or 0
+
+
+def check_written_links(
+    root: Path, records: Records, public: PublicSite, routes: RouteMap, base_url: str, problems: Problems,
+) -> None:
+    """Every broken link and missing file the owner wrote, as errors."""
+    outputs = {route.output for route in routes.pages}
+    outputs.update(static.output for static in routes.static)
+    resolve = _Resolver(base_url, outputs)
+    for source, url, text in _texts(public):
+        for target in written_links(text):
+            site_path = resolve.site_path(target, url)
+            if site_path is None or resolve.lands(site_path):
+                continue
+            problems.error(source, _line_of(root / source, target), f"broken link to {target} in {url}")
+    # Files that exist but are not published as they are (a damaged photo,
+    # a hidden partner's logo) have errors or reasons of their own.
+    static = root / "content" / "static"
+    present = {path.relative_to(static).as_posix() for path in records.static_files if path.is_relative_to(static)}
+    for record, key, value in _image_keys(records, public):
+        site_path = resolve.site_path(value, "/")
+        if site_path is None or resolve.lands(site_path) or site_path.lstrip("/") in present:
+            continue
+        problems.error(
+            record.path, record.data.line_of(key),
+            f"'{key}' names {value}, but the site has no file {site_path}: "
+            f"add it as content/static{site_path} or correct the name",
+        )
+
+
+def _image_keys(records: Records, public: PublicSite) -> Iterable[tuple[Record, str, str]]:
+    """(record, key, value) of each image key of what the site publishes."""
+    shown = {
+        "partners": {partner.slug for partner in public.partners},
+        "products": {p.slug for p in (*public.products, *public.withdrawn_products)},
+        "posts": {post.slug for post in public.posts},
+    }
+    for kind, keys in IMAGE_KEYS.items():
+        found = getattr(records, kind)
+        for record in found if isinstance(found, list) else [found]:
+            if record is None or (kind in shown and record.slug not in shown[kind]):
+                continue
+            for key in keys:
+                value = record.data.get(key)
+                if isinstance(value, str) and value.strip():
+                    yield record, key, value.strip()
