@@ -44,7 +44,7 @@ from .output.write import (
 )
 from .plan.memo import RouteMemo
 from .plan.pages import RouteMap
-from .plan.written_links import check_written_links
+from .plan.written_links import FragmentLink, check_fragments, check_written_links
 from .plan.routes import plan_routes
 from .render.images import ImageFailed, ImageJob, cache_file, produce, prune
 from .render.jinja import TemplateKeys, make_environment
@@ -177,6 +177,8 @@ class BuildSession:
         self._temporary_images = False
         self._survey: SurveyIndex | None = None
         self._image_jobs: list[ImageJob] = []
+        # Written links to a #fragment, checked once the pages are rendered.
+        self._fragment_links: list[FragmentLink] = []
         self._env: jinja2.Environment | None = None
         self._env_signature: tuple[object, ...] = ()
         self._template_keys: TemplateKeys | None = None
@@ -237,6 +239,8 @@ class BuildSession:
             on_page=self.staged.add if self.staged is not None else None,
             holds=self._holds(old),
         )
+        if self._fragment_links and not problems.has_errors():
+            check_fragments(root, self._fragment_links, pages.files, found, problems)
         clock.lap("render")
         if not problems.has_errors() and self.options.cache_write:
             self._encode_images(problems)
@@ -284,8 +288,10 @@ class BuildSession:
         clock.lap("public view")
         sources, self._image_jobs = _static_sources(site, public, problems, images, self._image_folder(root))
         routes = plan_routes(public, sources, problems, self._route_memo)
-        if options.written_links:
+        self._fragment_links = (
             check_written_links(root, records, public, routes, site.config.base_url, problems)
+            if options.written_links else []
+        )
         clock.lap("routes")
         return site, public, routes
 

@@ -363,3 +363,23 @@ def test_a_build_fails_on_a_broken_link_or_missing_image_it_was_given(make_site)
         f"{POST}:6: broken link to /prodcts/cups/ in /blog/hello/",
     ]
     assert site.output_bytes() == before
+
+
+def test_a_written_link_to_a_missing_id_fails_the_build_even_when_the_target_changes_later(make_site):
+    site = make_site({
+        **CLEAN_FILES,
+        "content/pages/team.md": "---\ntitle: Team\n---\n## Our people\n\nUs.\n",
+        POST: "---\ntitle: Hello\ndate: 2026-01-02\n---\nMeet [them](/team/#our-people); [up](#top).\n",
+    })
+    assert site.build().returncode == 0
+    # The page linked to is edited; the post that links to it is not.
+    site.write({"content/pages/team.md": "---\ntitle: Team\n---\n## The crew\n\nUs.\n"})
+    run = site.build()
+    assert run.returncode == 1
+    assert run.error_lines == [f"{POST}:5: broken link to /team/#our-people in /blog/hello/ (no element with id 'our-people')"]
+    # And the other way round: the post changes, the page is kept as built.
+    site.write({"content/pages/team.md": "---\ntitle: Team\n---\n## Our people\n\nUs.\n"})
+    assert site.build().returncode == 0
+    site.write({POST: "---\ntitle: Hello\ndate: 2026-01-02\n---\nMeet [them](/team/#nobody).\n"})
+    run = site.build()
+    assert run.error_lines == [f"{POST}:5: broken link to /team/#nobody in /blog/hello/ (no element with id 'nobody')"]

@@ -8,14 +8,18 @@ page). This runs on every build and every preview rebuild, so it works on
 what the owner wrote, never on rendered pages: each text's link targets
 are a text fact (content/markup.written_links, kept in the build cache by
 the text's hash, so a build after a one-post edit scans one text), and
-each link is looked up in the set of the build's outputs. Links on other sites are never fetched. Links the theme
-writes are made from the route map, and `#fragments` need the rendered
-pages: `sitegen check --links` checks those too.
+each link is looked up in the set of the build's outputs; a link to a `#fragment` is checked against the ids of
+the page it leads to once the pages are rendered (`check_fragments`).
+Links on other sites are never fetched. Links the theme writes are made
+from the route map: `sitegen check --links` checks those too.
 """
 
 from __future__ import annotations
 
+import html
 import posixpath
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 from urllib.parse import unquote, urlsplit
@@ -73,6 +77,13 @@ class _Resolver:
             path = "/"
         return path + ("/" if trailing and not path.endswith("/") else "")
 
+    def page(self, site_path: str) -> str | None:
+        """The HTML page a site path is served from, if it is one."""
+        relative = site_path.lstrip("/")
+        names = (relative + "index.html",) if relative == "" or relative.endswith("/") else (
+            relative, relative + "/index.html")
+        return next((name for name in names if name in self.outputs and name.endswith(".html")), None)
+
     def lands(self, site_path: str) -> bool:
         relative = site_path.lstrip("/")
         if relative == "" or relative.endswith("/"):
@@ -99,32 +110,87 @@ def _line_of(path: Path, target: str) -> int:
     return first_line(lines, href_needles(target)) or 0
 
 
+@dataclass(frozen=True)
+class FragmentLink:
+    """A written link to `#fragment` of a page of the site, checked once the
+    pages are rendered (`check_fragments`)."""
+
+    source: str  # the content file
+    target: str  # as written
+    url: str  # the page it is written on
+    output: str  # the page it leads to
+    fragment: str
+
+
 def check_written_links(
     root: Path, records: Records, public: PublicSite, routes: RouteMap, base_url: str, problems: Problems,
-) -> None:
-    """Every broken link and missing file the owner wrote, as errors."""
+) -> list[FragmentLink]:
+    """Every broken link and missing file the owner wrote, as errors; and
+    the links to a `#fragment` of a page, for `check_fragments`."""
     outputs = {route.output for route in routes.pages}
     outputs.update(static.output for static in routes.static)
     resolve = _Resolver(base_url, outputs)
+    fragments: list[FragmentLink] = []
     for source, url, text in _texts(public):
         for target in written_links(text):
-            site_path = resolve.site_path(target, url)
-            if site_path is None or resolve.lands(site_path):
-                continue
-            problems.error(source, _line_of(root / source, target), f"broken link to {target} in {url}")
+            fragment = unquote(target.split("#", 1)[1]) if "#" in target else ""
+            if target.startswith("#"):
+                site_path = url
+            else:
+                resolved = resolve.site_path(target, url)
+                if resolved is None:
+                    continue
+                site_path = resolved
+                if not resolve.lands(site_path):
+                    problems.error(source, _line_of(root / source, target), f"broken link to {target} in {url}")
+                    continue
+            page = resolve.page(site_path)
+            if fragment and fragment.lower() != "top" and page is not None:
+                fragments.append(FragmentLink(source, target, url, page, fragment))
     # Files that exist but are not published as they are (a damaged photo,
     # a hidden partner's logo) have errors or reasons of their own.
     static = root / "content" / "static"
     present = {path.relative_to(static).as_posix() for path in records.static_files if path.is_relative_to(static)}
     for record, key, value in _image_keys(records, public):
-        site_path = resolve.site_path(value, "/")
-        if site_path is None or resolve.lands(site_path) or site_path.lstrip("/") in present:
+        named = resolve.site_path(value, "/")
+        if named is None or resolve.lands(named) or named.lstrip("/") in present:
             continue
         problems.error(
             record.path, record.data.line_of(key),
-            f"'{key}' names {value}, but the site has no file {site_path}: "
-            f"add it as content/static{site_path} or correct the name",
+            f"'{key}' names {value}, but the site has no file {named}: "
+            f"add it as content/static{named} or correct the name",
         )
+    return fragments
+
+
+_ID = re.compile(rb"""\s(?:id|name)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
+
+
+def check_fragments(
+    root: Path, links: list[FragmentLink], pages: Mapping[str, bytes], previous: Path | None, problems: Problems,
+) -> None:
+    """Each written link to a `#fragment` must find an element with that id
+    on its page: a page rendered now, or one kept as the last build wrote
+    it (read from the previous output only when linked this way)."""
+    ids: dict[str, set[str] | None] = {}
+    for link in links:
+        if link.output not in ids:
+            data = pages.get(link.output)
+            if data is None and previous is not None:
+                try:
+                    data = (previous / link.output).read_bytes()
+                except OSError:
+                    data = None
+            ids[link.output] = None if data is None else {
+                html.unescape((m.group(1) or m.group(2) or m.group(3) or b"").decode("utf-8", "replace"))
+                for m in _ID.finditer(data)
+            }
+        found = ids[link.output]
+        if found is not None and link.fragment not in found:
+            problems.error(
+                link.source, _line_of(root / link.source, link.target),
+                f"broken link to {link.target} in {link.url} (no element with id '{link.fragment}')",
+            )
 
 
 def _image_keys(records: Records, public: PublicSite) -> Iterable[tuple[Record, str, str]]:
