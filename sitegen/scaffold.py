@@ -184,8 +184,8 @@ def init_site(folder: Path, force: bool = False, on: date | None = None) -> Init
 
     A folder holding anything but hidden files is refused unless `force`;
     either way no existing file is overwritten: those are skipped and listed,
-    and a content/ folder of a kind that exists (content/products/ ...) gets
-    none of the starter's examples.
+    and a site with content of its own (content/products/ ...) gets none of
+    the starter's example content.
     """
     shown = str(folder)
     if folder.exists() or folder.is_symlink():
@@ -203,15 +203,15 @@ def init_site(folder: Path, force: bool = False, on: date | None = None) -> Init
                 "--force to add only the files that are missing (nothing is overwritten)",
             )
     result = InitResult(folder)
-    # Into a site that has its own products, posts ...: no example ones
-    # among them (`--force` restores what is missing, such as business.yaml).
-    own_kinds = {
-        kind for kind in ("capabilities", "pages", "partners", "posts", "products", "static")
-        if (folder / "content" / kind).is_dir()
-    }
+    # Into a site that has content of its own (a folder of products, posts
+    # ...): no example content at all, since the examples refer to each other
+    # and would not build beside it; `--force` then restores only what is
+    # missing around it, such as business.yaml or netlify.toml.
+    kinds = ("capabilities", "pages", "partners", "posts", "products", "static")
+    has_content = any((folder / "content" / kind).is_dir() for kind in kinds)
     for relative, text in site_files(on or today()).items():
         parts = relative.split("/")
-        if len(parts) > 2 and parts[0] == "content" and parts[1] in own_kinds:
+        if has_content and len(parts) > 2 and parts[0] == "content" and parts[1] in kinds:
             continue
         path = folder / relative
         try:

@@ -480,3 +480,28 @@ def test_a_markdown_tables_alignment_is_a_class_the_policy_allows(make_site, pol
     assert csp_violations(page, policy, "https://example.com/prices/") == []
     css = (site.public / "assets" / "site.css").read_text(encoding="utf-8")
     assert ".prose .align-center" in css and ".prose .align-right" in css
+
+
+def test_images_in_code_or_comments_add_no_origin_and_referenced_or_srcset_images_do(make_site):
+    site = make_site({
+        "content/posts/2026-05-01-note.md": "---\ntitle: Note\ndate: 2026-05-01\n---\n"
+        "`![x](https://incode.example/x.png)` <!-- ![y](https://comment.example/y.png) -->\n\n"
+        "```\n![z](https://fence.example/z.png)\n```\n\n"
+        "![r][pic]\n\n[pic]: https://refimg.example/r.png\n\n"
+        '<img src="/own.svg" srcset="https://set.example/a.png 2x" alt="">\n\n'
+        "![idn](https://straße.example/i.png)\n",
+        "content/static/own.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
+    })
+    run = site.build()
+    assert run.returncode == 0, run.stderr
+    policy = parse_policy(built_headers(site)["Content-Security-Policy"])
+    # (A non-ASCII host is never allowed: write it in its xn-- form.)
+    assert policy["img-src"] == ["'self'", "data:", "https://refimg.example", "https://set.example"]
+
+
+def test_a_form_service_the_policy_cannot_name_is_an_error(make_site):
+    site = make_site({"content/site.yaml": "base_url: https://example.com/\ntitle: Test Co\n"
+                                           "forms: https://forms_x.example/f\n"})
+    run = site.build()
+    assert run.returncode == 1
+    assert run.error_lines[0].startswith("content/site.yaml:3: 'forms' must be a form service's address with a plain host")

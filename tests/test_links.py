@@ -383,3 +383,24 @@ def test_a_written_link_to_a_missing_id_fails_the_build_even_when_the_target_cha
     site.write({POST: "---\ntitle: Hello\ndate: 2026-01-02\n---\nMeet [them](/team/#nobody).\n"})
     run = site.build()
     assert run.error_lines == [f"{POST}:5: broken link to /team/#nobody in /blog/hello/ (no element with id 'nobody')"]
+
+
+def test_what_is_not_a_link_is_not_reported_and_lines_are_where_the_link_is(make_site):
+    site = make_site({
+        **CLEAN_FILES,
+        "content/static/files/price list.pdf": "%PDF-1.4\n",
+        POST: "---\ntitle: Hello\ndate: 2026-01-02\n---\n"
+              "A note[^1], the [price list](</files/price list.pdf>), ``code `[a](/nope1/)` here``,\n"
+              "`span over\n[b](/nope2/) lines`, an escaped \\[c\\](/nope3/), <!-- [d](/nope4/) -->\n\n"
+              "```\nsee [e](/bad/)\n```\n\n    [f](/nope5/)\n\n[^1]: Some note here.\n\n"
+              "And a real one: [g](/bad/).\n",
+    })
+    run = site.build()
+    assert run.error_lines == [f"{POST}:17: broken link to /bad/ in /blog/hello/"]
+
+
+def test_a_long_text_full_of_links_is_checked_in_linear_time(make_site):
+    """No timing: a text the old quadratic scan took minutes over builds."""
+    site = make_site({**CLEAN_FILES, POST: "---\ntitle: Hello\ndate: 2026-01-02\n---\n"
+                      + "<!-- c -->[a](/about/)\n" * 20000 + "[b](/products/widget/) " * 30000 + "\n"})
+    assert site.build().returncode == 0

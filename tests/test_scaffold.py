@@ -523,3 +523,15 @@ def test_init_force_restores_a_deleted_business_yaml_without_adding_examples(sit
     assert (site / "content/business.yaml").is_file()
     assert sorted(p.name for p in (site / "content/products").iterdir()) == products[1:], "no example came back"
     assert run(site, "build").returncode == 0
+
+
+def test_init_force_adds_no_example_content_beside_a_sites_own(tmp_path: Path) -> None:
+    (tmp_path / "content/capabilities").mkdir(parents=True)
+    (tmp_path / "content/capabilities/welding.md").write_text("---\ntitle: Welding\nin_house: true\n---\nWe weld.\n")
+    (tmp_path / "content/site.yaml").write_text("base_url: https://weld.example/\n")
+    done = run(tmp_path, "init", "--force")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "content/business.yaml").is_file() and (tmp_path / "netlify.toml").is_file()
+    for kind in ("products", "posts", "partners", "pages"):
+        assert not (tmp_path / "content" / kind).exists(), kind
+    assert run(tmp_path, "build").returncode == 0

@@ -8,6 +8,8 @@ schema (schema.py) says that, and calls these readers.
 
 from __future__ import annotations
 
+import ipaddress
+
 import difflib
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone
@@ -308,3 +310,33 @@ def parse_moment(text: str) -> datetime | None:
         return None
 
 
+# Hosts as a Content-Security-Policy can name them: letters, digits, hyphens
+# and dots, ASCII only (write an internationalised name in its xn-- form:
+# Python's IDNA codec and browsers disagree on some names).
+_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?")
+
+
+def origin(url: str) -> str | None:
+    """`https://cdn.example:8443/a.jpg` -> `https://cdn.example:8443`; None
+    for anything that is not an http(s) URL whose host a security policy
+    can name (an ASCII name or an IPv6 address in brackets)."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
+    except ValueError:
+        return None
+    if text.startswith("//"):
+        scheme = "https"  # a protocol-relative URL: the site is served over https
+    if scheme not in ("http", "https") or not host or "@" in parts.netloc:
+        return None
+    default = 443 if scheme == "https" else 80
+    suffix = f":{port}" if port not in (None, default) else ""
+    if "[" in parts.netloc:
+        try:
+            return f"{scheme}://[{ipaddress.IPv6Address(host).compressed}]{suffix}"
+        except ValueError:
+            return None
+    if not host.isascii() or not _HOST.fullmatch(host):
+        return None
+    return f"{scheme}://{host}{suffix}"

@@ -6,6 +6,7 @@ several pages (a post on its page and in the feed) is converted once.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import hashlib
@@ -296,7 +297,8 @@ def _facts(source: str) -> tuple[str, list[Any]]:
         or type(found[0]) is not int
         or not (found[1] is None or type(found[1]) is str)
         or found[2] not in (True, None)
-        or not (found[3] is None or (type(found[3]) is list and all(type(t) is str for t in found[3])))
+        or not (found[3] is None or (type(found[3]) is list and all(
+            type(t) is list and len(t) == 2 and type(t[0]) is str and type(t[1]) is int for t in found[3])))
     ):
         found = _facts_known[key] = [word_count(source), None, None, None]
         _facts_new.add(key)
@@ -328,30 +330,67 @@ def note_clean(source: str) -> None:
         _facts_new.add(key)
 
 
-def written_links(source: str) -> list[str]:
-    """The link targets the text's prose writes (`written_targets`),
-    remembered by the body's hash like its other facts."""
+def written_links(source: str) -> list[tuple[str, int]]:
+    """The link targets the text's prose writes, each with its offset in
+    the text (`written_targets`), remembered by the body's hash like its
+    other facts."""
     key, found = _facts(source)
     if found[3] is None:
-        found[3] = written_targets(source)
+        found[3] = [[target, at] for target, at in written_targets(source)]
         _facts_new.add(key)
-    return list(found[3])
+    return [(target, at) for target, at in found[3]]
 
 
-# [text](target "title"), ![alt](target), [id]: target, and href/src in raw HTML.
-_INLINE = re.compile(r"\]\(\s{0,10}<?([^\s()<>]{1,2000})")
-_REFERENCE = re.compile(r"^ {0,3}\[[^\]\n]{1,1000}\]:\s{0,10}<?([^\s<>]{1,2000})", re.MULTILINE)
-_HTML = re.compile(r"""<(?:a|img|source|link)\b[^<>]{0,2000}?\b(?:href|src)\s*=\s*["']?([^"'\s<>]{1,2000})""", re.IGNORECASE)
+# [text](target "title") and ![alt](target) (not after a backslash), the
+# same with <a target with spaces>, [id]: target (not a [^footnote]), and
+# href/src in raw HTML.
+_INLINE = re.compile(r"(?<!\\)\]\(\s{0,10}(?:<([^<>\n]{1,2000})>|([^\s()<>]{1,2000}))")
+_REFERENCE = re.compile(r"^ {0,3}\[(?!\^)[^\]\n]{1,1000}\]:\s{0,10}(?:<([^<>\n]{1,2000})>|([^\s<>]{1,2000}))", re.MULTILINE)
+_HTML = re.compile(
+    r"""<(?:a|img|source|link)(?=[\s/>])[^<>]{0,2000}?\b(?:href|src)\s*=\s*(?:"([^"<>]{1,2000})"|'([^'<>]{1,2000})'|([^"'\s<>]{1,2000}))""",
+    re.IGNORECASE,
+)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n.*?(?:^ {0,3}\1[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+# A code span: a run of backticks, then anything up to the same run, within
+# one paragraph (no blank line).
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(?:[^`\n]|\n(?![ \t]*\n)|`(?!\1)){0,4000}?(?<!`)\1(?!`)")
+_INDENTED = re.compile(r"(?:^|\n\n)((?:(?: {4}|\t)[^\n]*(?:\n|$))+)")
 
 
-def written_targets(text: str) -> list[str]:
-    """The link targets a Markdown text writes in its prose, in order.
+def hidden_spans(text: str) -> list[tuple[int, int]]:
+    """The spans of `text` that are not prose: fenced code, comments, code
+    spans, and indented code after a blank line. Sorted and merged."""
+    spans: list[tuple[int, int]] = []
+    if "```" in text or "~~~" in text:
+        spans += [m.span() for m in _FENCE.finditer(text)]
+    if "<!--" in text:
+        spans += [m.span() for m in _COMMENT.finditer(text)]
+    if "`" in text:
+        spans += [m.span() for m in _CODE_SPAN.finditer(text)]
+    if "    " in text or "\t" in text:
+        spans += [m.span(1) for m in _INDENTED.finditer(text)]
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
-    Runs over every text of the site on every build, so each pattern runs
-    only when its marker is in the text, and code is skipped by looking at
-    the few matches rather than by rewriting the text."""
+
+def in_spans(spans: list[tuple[int, int]], starts: list[int], at: int) -> bool:
+    """Whether `at` falls in one of the merged `spans` (`starts` their starts)."""
+    index = bisect.bisect_right(starts, at) - 1
+    return index >= 0 and at < spans[index][1]
+
+
+def written_targets(text: str) -> list[tuple[str, int]]:
+    """The link targets a Markdown text writes in its prose, in order, each
+    with its offset. Runs over every text of the site on every build (the
+    build cache keeps the result by the text's hash), so each pattern runs
+    only when its marker is in the text; it is linear in the text."""
     patterns = []
     if "](" in text:
         patterns.append(_INLINE)
@@ -361,27 +400,14 @@ def written_targets(text: str) -> list[str]:
         patterns.append(_HTML)
     if not patterns:
         return []
-    hidden: list[tuple[int, int]] = []  # fenced code and comments
-    if "```" in text or "~~~" in text:
-        hidden += [m.span() for m in _FENCE.finditer(text)]
-    if "<!--" in text:
-        hidden += [m.span() for m in _COMMENT.finditer(text)]
+    hidden = hidden_spans(text)
+    starts = [start for start, _ in hidden]
     found: list[tuple[int, str]] = []
     for pattern in patterns:
         for match in pattern.finditer(text):
-            at = match.start(1)
-            if any(start <= at < end for start, end in hidden) or _in_code(text, at):
-                continue
-            found.append((at, match.group(1)))
-    return [target for _, target in sorted(found)]
-
-
-def _in_code(text: str, at: int) -> bool:
-    """Whether position `at` is in an indented code line or a code span."""
-    line_start = text.rfind("\n", 0, at) + 1
-    line = text[line_start:at]
-    if line.startswith(("    ", "\t")):
-        return True
-    return line.count("`") % 2 == 1
-
-
+            group = next(g for g in range(1, (match.re.groups or 0) + 1) if match.group(g) is not None)
+            at = match.start(group)
+            if not in_spans(hidden, starts, match.start()):
+                found.append((at, match.group(group)))
+    found.sort()
+    return [(target, at) for at, target in found]

@@ -28,7 +28,7 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from . import colours
-from .fields import Fields, url_problem
+from .fields import Fields, origin, url_problem
 from .money import currencies, former_currencies, is_country, locale_name, parse_price, price_problem, size_problem
 from .parse import LineDict, LineList
 from .seasons import parse_season_day
@@ -270,7 +270,15 @@ class WebLink(ValueKind):
         if value is None:
             return None
         if url_problem(value, absolute=True) is None and urlsplit(value).scheme.lower() in ("http", "https"):
-            return value
+            if origin(value) is not None:
+                return value
+            f.error(
+                name,
+                f"'{name}' must be a form service's address with a plain host name (letters, digits, hyphens "
+                f"and dots, or an IPv6 address in brackets), which the site's security policy can allow; "
+                f"got '{value}'",
+            )
+            return spec.default
         f.error(name, f"'{f.where}{name}' must be a full https:// (or http://) link like {self.example}, got '{value}'")
         return None
 
@@ -382,7 +390,15 @@ class FormTarget(ValueKind):
         if value is None or value in FORM_MODES:
             return value or spec.default
         if url_problem(value, absolute=True) is None and urlsplit(value).scheme.lower() in ("http", "https"):
-            return value
+            if origin(value) is not None:
+                return value
+            f.error(
+                name,
+                f"'{name}' must be a form service's address with a plain host name (letters, digits, hyphens "
+                f"and dots, or an IPv6 address in brackets), which the site's security policy can allow; "
+                f"got '{value}'",
+            )
+            return spec.default
         f.error(
             name,
             f"'{name}' must be 'netlify', 'none' or a full http(s) URL for the form action "

@@ -38,12 +38,13 @@ IMAGE_KEYS = {"site": ("favicon", "social_image"), "business": ("logo",), "partn
 class _Resolver:
     """Where a link written on the page at `page_url` leads, if inside the site."""
 
-    def __init__(self, base_url: str, outputs: set[str]) -> None:
+    def __init__(self, base_url: str, outputs: set[str], pages: set[str] | None = None) -> None:
         parts = urlsplit(base_url)
         self.scheme = parts.scheme.lower()
         self.host = parts.netloc.lower()
         self.prefix = parts.path if parts.path.endswith("/") else parts.path + "/"
         self.outputs = outputs
+        self.pages = pages if pages is not None else outputs
 
     def site_path(self, href: str, page_url: str) -> str | None:
         """The site path `href` names, or None when it is not this site's
@@ -78,11 +79,12 @@ class _Resolver:
         return path + ("/" if trailing and not path.endswith("/") else "")
 
     def page(self, site_path: str) -> str | None:
-        """The HTML page a site path is served from, if it is one."""
+        """The page the build renders at a site path, if it is one (a static
+        HTML file's ids are not looked at: `check --links` does that)."""
         relative = site_path.lstrip("/")
         names = (relative + "index.html",) if relative == "" or relative.endswith("/") else (
             relative, relative + "/index.html")
-        return next((name for name in names if name in self.outputs and name.endswith(".html")), None)
+        return next((name for name in names if name in self.pages and name.endswith(".html")), None)
 
     def lands(self, site_path: str) -> bool:
         relative = site_path.lstrip("/")
@@ -98,16 +100,20 @@ def _texts(public: PublicSite) -> Iterator[tuple[str, str, str]]:
             yield item.source_path, item.url, item.body.source
 
 
-def _line_of(path: Path, target: str) -> int:
-    """The first line of the file that writes `target` as a whole address,
-    as `sitegen check --links` finds it (0 when unreadable)."""
-    from ..render.links import first_line, href_needles  # (only when a link is broken)
-
+def _line_of(path: Path, target: str, text: str | None = None, at: int = 0) -> int:
+    """The line of the file where the link is written: at offset `at` of
+    its text `text` (the file's body), else the first line that writes
+    `target` as a whole address, as `sitegen check --links` finds it (0
+    when the file cannot be read)."""
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        whole = path.read_text(encoding="utf-8-sig", errors="replace")
     except OSError:
         return 0
-    return first_line(lines, href_needles(target)) or 0
+    if text is not None and whole.endswith(text):
+        return whole.count("\n", 0, len(whole) - len(text) + at) + 1
+    from ..render.links import first_line, href_needles  # (only when a link is broken)
+
+    return first_line(whole.splitlines(), href_needles(target)) or 0
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,7 @@ class FragmentLink:
     url: str  # the page it is written on
     output: str  # the page it leads to
     fragment: str
+    line: int  # where it is written
 
 
 def check_written_links(
@@ -127,12 +134,12 @@ def check_written_links(
 ) -> list[FragmentLink]:
     """Every broken link and missing file the owner wrote, as errors; and
     the links to a `#fragment` of a page, for `check_fragments`."""
-    outputs = {route.output for route in routes.pages}
-    outputs.update(static.output for static in routes.static)
-    resolve = _Resolver(base_url, outputs)
+    pages = {route.output for route in routes.pages}
+    outputs = pages | {static.output for static in routes.static}
+    resolve = _Resolver(base_url, outputs, pages)
     fragments: list[FragmentLink] = []
     for source, url, text in _texts(public):
-        for target in written_links(text):
+        for target, at in written_links(text):
             fragment = unquote(target.split("#", 1)[1]) if "#" in target else ""
             if target.startswith("#"):
                 site_path = url
@@ -142,11 +149,12 @@ def check_written_links(
                     continue
                 site_path = resolved
                 if not resolve.lands(site_path):
-                    problems.error(source, _line_of(root / source, target), f"broken link to {target} in {url}")
+                    line = _line_of(root / source, target, text, at)
+                    problems.error(source, line, f"broken link to {target} in {url}")
                     continue
             page = resolve.page(site_path)
             if fragment and fragment.lower() != "top" and page is not None:
-                fragments.append(FragmentLink(source, target, url, page, fragment))
+                fragments.append(FragmentLink(source, target, url, page, fragment, _line_of(root / source, target, text, at)))
     # Files that exist but are not published as they are (a damaged photo,
     # a hidden partner's logo) have errors or reasons of their own.
     static = root / "content" / "static"
@@ -188,8 +196,7 @@ def check_fragments(
         found = ids[link.output]
         if found is not None and link.fragment not in found:
             problems.error(
-                link.source, _line_of(root / link.source, link.target),
-                f"broken link to {link.target} in {link.url} (no element with id '{link.fragment}')",
+                link.source, link.line, f"broken link to {link.target} in {link.url} (no element with id '{link.fragment}')",
             )
 
 

@@ -155,6 +155,9 @@ class _Undefined(jinja2.StrictUndefined):
         target, name = self._undefined_obj, self._undefined_name
         if target is jinja2.utils.missing or not isinstance(name, str):
             return message
+        if isinstance(target, _ReadTracker):  # `site`, watched for what the page reads
+            target = object.__getattribute__(target, "_target")
+            message = f"'site' has no attribute '{name}'"
         if isinstance(target, dict):
             names = [str(key) for key in target]
         else:

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 
 from ..content.images import ImageFacts
+from ..content.markup import hidden_spans, in_spans
 
 WIDTHS = (480, 960, 1600)  # srcset widths, each only when the source is wider
 ORIGINAL_MAX = 2560  # the copy at the file's own URL
@@ -196,7 +197,14 @@ def passthrough(ref: str) -> Picture:
 # a million unclosed "<img" or "![") makes the search slower than linear.
 # An <img> tag: quoted values may hold '>' (alt="before > after").
 _TAG = r"""<img(?=[\s/>])(?:[^<>"']|"[^"<]{0,2000}"|'[^'<]{0,2000}'){0,4000}>"""
-_BODY_IMAGE = re.compile(r"!\[[^\[\]\n]{0,1000}\]\(\s{0,10}<?([^\s)<>]{1,2000})|(" + _TAG + ")", re.IGNORECASE)
+_BODY_IMAGE = re.compile(
+    r"(?<!\\)!\[[^\[\]\n]{0,1000}\]\(\s{0,10}(?:<([^<>\n]{1,2000})>|([^\s)<>]{1,2000}))|(" + _TAG + ")"
+    r"|(<source(?=[\s/>])[^<>]{0,4000}>)",
+    re.IGNORECASE,
+)
+# ![alt][label] (or ![label][]) and the [label]: address it names.
+_IMAGE_REFERENCE = re.compile(r"(?<!\\)!\[([^\[\]\n]{0,1000})\]\[([^\[\]\n]{0,1000})\]")
+_DEFINITION = re.compile(r"^ {0,3}\[(?!\^)([^\]\n]{1,1000})\]:\s{0,10}(?:<([^<>\n]{1,2000})>|([^\s<>]{1,2000}))", re.MULTILINE)
 _IMG_TAG = re.compile(_TAG, re.IGNORECASE)
 _PICTURE_EDGE = re.compile(r"<(/?)picture(?=[\s>])", re.IGNORECASE)
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
@@ -224,13 +232,38 @@ class BodyImages:
 
 
 def body_image_refs(source: str) -> list[str]:
-    """The image addresses a Markdown text names, in order, once each."""
+    """The image addresses a Markdown text shows in its prose (not in code
+    or comments), in order, once each: `![alt](address)`, `![alt][label]`
+    with its `[label]: address`, and `src`/`srcset` of `<img>` and
+    `<source>` in raw HTML."""
+    hidden = hidden_spans(source)
+    starts = [start for start, _ in hidden]
     found: dict[str, None] = {}
     for match in _BODY_IMAGE.finditer(source):
-        src = match.group(1) if match.group(1) else _attributes(match.group(2)).get("src")
-        if src:
-            found.setdefault(html.unescape(src) if match.group(1) else src, None)
+        if in_spans(hidden, starts, match.start()):
+            continue
+        written = match.group(1) or match.group(2)
+        if written:
+            found.setdefault(html.unescape(written), None)
+            continue
+        attributes = _attributes(match.group(3) or match.group(4).replace("<source", "<img ", 1))
+        for ref in ([attributes["src"]] if "src" in attributes else []) + srcset_refs(attributes.get("srcset", "")):
+            found.setdefault(ref, None)
+    if "][" in source and "]:" in source:
+        defined = {
+            m.group(1).strip().lower(): m.group(2) or m.group(3)
+            for m in _DEFINITION.finditer(source) if not in_spans(hidden, starts, m.start())
+        }
+        for match in _IMAGE_REFERENCE.finditer(source):
+            label = (match.group(2) or match.group(1)).strip().lower()
+            if label in defined and not in_spans(hidden, starts, match.start()):
+                found.setdefault(html.unescape(defined[label]), None)
     return list(found)
+
+
+def srcset_refs(srcset: str) -> list[str]:
+    """The addresses of a `srcset`: "a.jpg 480w, b.jpg 960w" -> [a.jpg, b.jpg]."""
+    return [words[0] for words in (part.split() for part in srcset.split(",")) if words]
 
 
 def _attributes(tag: str) -> dict[str, str]:

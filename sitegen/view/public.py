@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import SplitResult, unquote, urlsplit
 
+from ..content.fields import origin
 from ..content.images import ImageFacts
 from ..content.model import Capability, Partner, Product, Site
 from ..content.network import Network
@@ -39,7 +40,7 @@ from .objects import (
 )
 from .posts import categories_of, public_posts, tags_of, taxonomy
 from .palette import palette
-from .security import origin, security_headers
+from .security import security_headers
 from .pictures import BodyImages, Derivative, Picture, body_image_refs, favicon_files, may_show_image, passthrough, picture
 from .published import publish
 from .selling import address_lines, words_for

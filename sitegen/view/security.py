@@ -11,17 +11,14 @@ the form service's origin in `form-action` when `site.yaml: forms` is a URL.
 
 from __future__ import annotations
 
-import re
 from typing import Iterable
-from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
+from ..content.fields import origin
+
 Headers = tuple[tuple[str, Markup], ...]
 
-# Hosts as they may appear in a policy: names of letters, digits, hyphens and
-# dots (an internationalised name is written in its ASCII form).
-_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?")
 
 OTHER_HEADERS: tuple[tuple[str, str], ...] = (
     ("X-Content-Type-Options", "nosniff"),
@@ -29,28 +26,6 @@ OTHER_HEADERS: tuple[tuple[str, str], ...] = (
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
     ("X-Frame-Options", "DENY"),
 )
-
-
-def origin(url: str) -> str | None:
-    """`https://cdn.example:8443/a.jpg` -> `https://cdn.example:8443`; None
-    for anything that is not an http(s) URL with a plain host."""
-    try:
-        parts = urlsplit(url.strip())
-        scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
-    except ValueError:
-        return None
-    if url.strip().startswith("//"):
-        scheme = "https"  # a protocol-relative URL: the site is served over https
-    if scheme not in ("http", "https") or not host:
-        return None
-    try:
-        host = host.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        return None
-    if not _HOST.fullmatch(host):
-        return None
-    default = 443 if scheme == "https" else 80
-    return f"{scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
 
 
 def content_security_policy(image_origins: Iterable[str], form_action: str | None) -> str:
