@@ -437,3 +437,12 @@ def test_init_ships_a_privacy_page_that_every_form_links(tmp_path):
     contact = (folder / "public/contact/index.html").read_text()
     assert 'Read our <a href="/privacy/">privacy notice</a>' in contact
     assert (folder / "public/privacy/index.html").is_file()
+
+
+def test_a_payment_link_on_any_host_is_kept_as_written(make_site):
+    """Only form services must be nameable in the security policy: a Buy
+    link is a plain link, whatever its host."""
+    site = make_site({PRODUCT: product("price: 6.50", "currency: GBP", "buy_url: https://bücher.example/pay?item=7")})
+    run = site.build()
+    assert run.returncode == 0, run.stderr
+    assert 'href="https://bücher.example/pay?item=7"' in site.page("/products/widget/")
