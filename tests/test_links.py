@@ -399,8 +399,12 @@ def test_what_is_not_a_link_is_not_reported_and_lines_are_where_the_link_is(make
     assert run.error_lines == [f"{POST}:17: broken link to /bad/ in /blog/hello/"]
 
 
-def test_a_long_text_full_of_links_is_checked_in_linear_time(make_site):
-    """No timing: a text the old quadratic scan took minutes over builds."""
-    site = make_site({**CLEAN_FILES, POST: "---\ntitle: Hello\ndate: 2026-01-02\n---\n"
-                      + "<!-- c -->[a](/about/)\n" * 20000 + "[b](/products/widget/) " * 30000 + "\n"})
-    assert site.build().returncode == 0
+def test_a_long_text_full_of_links_is_scanned_whole():
+    """460 KB of comments and links (the old scan, quadratic, took 23 s over
+    it): every link outside the comments is found, in order, with its offset."""
+    from sitegen.content.markup import written_targets
+
+    text = "<!-- c -->[a](/about/)\n" * 20000
+    found = written_targets(text)
+    assert len(found) == 20000 and all(target == "/about/" for target, _ in found)
+    assert [at for _, at in found[:2]] == [14, 37]
