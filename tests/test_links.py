@@ -408,3 +408,27 @@ def test_a_long_text_full_of_links_is_scanned_whole():
     found = written_targets(text)
     assert len(found) == 20000 and all(target == "/about/" for target, _ in found)
     assert [at for _, at in found[:2]] == [14, 37]
+
+
+def test_the_preview_sees_a_link_break_when_the_page_it_names_goes(make_site):
+    """A kept post's links are not looked at again while the site's pages
+    stay the same; when a page goes, they are."""
+    from sitegen.build import BuildSession
+
+    site = make_site({**CLEAN_FILES, "content/pages/team.md": "---\ntitle: Team\n---\nUs.\n",
+                      POST: "---\ntitle: Hello\ndate: 2026-01-02\n---\nMeet [the team](/team/).\n"})
+    session = BuildSession(BuildOptions(source=site.root, now=NOW), watched=True)
+    session.render()
+    other = site.root / "content/posts/2026-01-03-other.md"
+    other.write_text("---\ntitle: Other\ndate: 2026-01-03\n---\nHi.\n")
+    session.forget([other])
+    session.render()
+    team = site.root / "content/pages/team.md"
+    team.unlink()
+    session.forget([team])
+    with pytest.raises(BuildFailed) as failed:
+        session.render()
+    assert [p.format() for p in failed.value.problems.errors] == [f"{POST}:5: broken link to /team/ in /blog/hello/"]
+    team.write_text("---\ntitle: Team\n---\nUs.\n")
+    session.forget([team])
+    session.render()

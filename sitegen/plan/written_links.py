@@ -116,6 +116,13 @@ def _line_of(path: Path, target: str, text: str | None = None, at: int = 0) -> i
     return first_line(whole.splitlines(), href_needles(target)) or 0
 
 
+# Each text's resolved link targets, by (base URL, page URL, text), from the
+# last check: kept across a preview's rebuilds, replaced by each check.
+_resolved: dict[tuple[str, str, str], list[tuple[str, int, str | None, str]]] = {}
+# The outputs the last check found every kept text's links landing in.
+_last_outputs: list[set[str]] = [set()]
+
+
 @dataclass(frozen=True)
 class FragmentLink:
     """A written link to `#fragment` of a page of the site, checked once the
@@ -126,7 +133,8 @@ class FragmentLink:
     url: str  # the page it is written on
     output: str  # the page it leads to
     fragment: str
-    line: int  # where it is written
+    text: str  # the text it is written in, and where (for the line of a message)
+    at: int
 
 
 def check_written_links(
@@ -134,38 +142,50 @@ def check_written_links(
 ) -> list[FragmentLink]:
     """Every broken link and missing file the owner wrote, as errors; and
     the links to a `#fragment` of a page, for `check_fragments`."""
+    global _resolved
     pages = {route.output for route in routes.pages}
     outputs = pages | {static.output for static in routes.static}
     resolve = _Resolver(base_url, outputs, pages)
     fragments: list[FragmentLink] = []
+    used: dict[tuple[str, str, str], list[tuple[str, int, str | None, str]]] = {}
+    same_outputs = outputs == _last_outputs[0]
     for source, url, text in _texts(public):
-        for target, at in written_links(text):
-            fragment = unquote(target.split("#", 1)[1]) if "#" in target else ""
-            if target.startswith("#"):
-                site_path = url
-            else:
-                resolved = resolve.site_path(target, url)
-                if resolved is None:
-                    continue
-                site_path = resolved
-                if not resolve.lands(site_path):
-                    line = _line_of(root / source, target, text, at)
-                    problems.error(source, line, f"broken link to {target} in {url}")
-                    continue
-            page = resolve.page(site_path)
-            if fragment and fragment.lower() != "top" and page is not None:
-                fragments.append(FragmentLink(source, target, url, page, fragment, _line_of(root / source, target, text, at)))
+        # Where each written target leads depends on the text, its page and
+        # the site's address only: worked out once per text and kept while
+        # the text is used (a preview rebuild looks up 5,000 kept posts).
+        key = (base_url, url, text)
+        links = _resolved.get(key)
+        if links is None:
+            links = [
+                (target, at, url if target.startswith("#") else resolve.site_path(target, url),
+                 unquote(target.split("#", 1)[1]) if "#" in target else "")
+                for target, at in written_links(text)
+            ]
+        used[key] = links
+        if not links or (same_outputs and key in _resolved and not any(fragment for *_, fragment in links)):
+            continue  # (it landed last time, against these very outputs)
+        for target, at, site_path, fragment in links:
+            if site_path is None:
+                continue
+            if not target.startswith("#") and not resolve.lands(site_path):
+                problems.error(source, _line_of(root / source, target, text, at), f"broken link to {target} in {url}")
+                continue
+            page = resolve.page(site_path) if fragment and fragment.lower() != "top" else None
+            if page is not None:
+                fragments.append(FragmentLink(source, target, url, page, fragment, text, at))
+    _resolved = used
+    _last_outputs[0] = outputs if not problems.has_errors() else set()
     # Files that exist but are not published as they are (a damaged photo,
     # a hidden partner's logo) have errors or reasons of their own.
     static = root / "content" / "static"
     present = {path.relative_to(static).as_posix() for path in records.static_files if path.is_relative_to(static)}
-    for record, key, value in _image_keys(records, public):
+    for record, name, value in _image_keys(records, public):
         named = resolve.site_path(value, "/")
         if named is None or resolve.lands(named) or named.lstrip("/") in present:
             continue
         problems.error(
-            record.path, record.data.line_of(key),
-            f"'{key}' names {value}, but the site has no file {named}: "
+            record.path, record.data.line_of(name),
+            f"'{name}' names {value}, but the site has no file {named}: "
             f"add it as content/static{named} or correct the name",
         )
     return fragments
@@ -196,22 +216,28 @@ def check_fragments(
         found = ids[link.output]
         if found is not None and link.fragment not in found:
             problems.error(
-                link.source, link.line, f"broken link to {link.target} in {link.url} (no element with id '{link.fragment}')",
+                link.source, _line_of(root / link.source, link.target, link.text, link.at),
+                f"broken link to {link.target} in {link.url} (no element with id '{link.fragment}')",
             )
 
 
 def _image_keys(records: Records, public: PublicSite) -> Iterable[tuple[Record, str, str]]:
-    """(record, key, value) of each image key of what the site publishes."""
-    shown = {
-        "partners": {partner.slug for partner in public.partners},
-        "products": {p.slug for p in (*public.products, *public.withdrawn_products)},
-        "posts": {post.slug for post in public.posts},
+    """(record, key, value) of each image key of what the site publishes.
+    Only the published objects that have a picture are looked up (most
+    posts have none: a preview rebuild must not walk 5,000 records)."""
+    wanted = {
+        "site": [records.site] if records.site is not None else [],
+        "business": [records.business] if records.business is not None else [],
     }
+    shown = {
+        "partners": {partner.slug for partner in public.partners if partner.logo is not None},
+        "products": {p.slug for p in (*public.products, *public.withdrawn_products) if p.image is not None},
+        "posts": {post.slug for post in public.posts if post.image is not None},
+    }
+    for kind, slugs in shown.items():
+        wanted[kind] = [record for record in getattr(records, kind) if record.slug in slugs] if slugs else []
     for kind, keys in IMAGE_KEYS.items():
-        found = getattr(records, kind)
-        for record in found if isinstance(found, list) else [found]:
-            if record is None or (kind in shown and record.slug not in shown[kind]):
-                continue
+        for record in wanted[kind]:
             for key in keys:
                 value = record.data.get(key)
                 if isinstance(value, str) and value.strip():
