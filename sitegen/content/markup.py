@@ -14,7 +14,7 @@ import re
 import signal
 import threading
 import time
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import markdown
 import pygments  # type: ignore[import-untyped]
@@ -358,32 +358,41 @@ _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(?:[^`\n]|\n(?![ \t]*\n)|`(?!\1)){0,400
 _INDENTED = re.compile(r"(?:^|\n\n)((?:(?: {4}|\t)[^\n]*(?:\n|$))+)")
 
 
-def hidden_spans(text: str) -> list[tuple[int, int]]:
-    """The spans of `text` that are not prose: fenced code, comments, code
-    spans, and indented code after a blank line. Sorted and merged."""
-    spans: list[tuple[int, int]] = []
+class Spans:
+    """Ranges of a text, merged where they overlap; `at in spans` tells
+    whether an offset falls in one (by bisection: texts can be long)."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        merged: list[tuple[int, int]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
+        self._spans = merged
+        self._starts = [start for start, _ in merged]
+
+    def __contains__(self, at: int) -> bool:
+        index = bisect.bisect_right(self._starts, at) - 1
+        return index >= 0 and at < self._spans[index][1]
+
+
+def comment_spans(text: str) -> list[tuple[int, int]]:
+    """The `<!-- ... -->` comments of a text (an unclosed one runs to its end)."""
+    return [m.span() for m in _COMMENT.finditer(text)] if "<!--" in text else []
+
+
+def hidden_spans(text: str) -> Spans:
+    """The parts of `text` that are not prose: fenced code, comments, code
+    spans, and indented code after a blank line."""
+    spans = comment_spans(text)
     if "```" in text or "~~~" in text:
         spans += [m.span() for m in _FENCE.finditer(text)]
-    if "<!--" in text:
-        spans += [m.span() for m in _COMMENT.finditer(text)]
     if "`" in text:
         spans += [m.span() for m in _CODE_SPAN.finditer(text)]
     if "    " in text or "\t" in text:
         spans += [m.span(1) for m in _INDENTED.finditer(text)]
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def in_spans(spans: list[tuple[int, int]], starts: list[int], at: int) -> bool:
-    """Whether `at` falls in one of the merged `spans` (`starts` their starts)."""
-    index = bisect.bisect_right(starts, at) - 1
-    return index >= 0 and at < spans[index][1]
+    return Spans(spans)
 
 
 def written_targets(text: str) -> list[tuple[str, int]]:
@@ -401,13 +410,11 @@ def written_targets(text: str) -> list[tuple[str, int]]:
     if not patterns:
         return []
     hidden = hidden_spans(text)
-    starts = [start for start, _ in hidden]
     found: list[tuple[int, str]] = []
     for pattern in patterns:
         for match in pattern.finditer(text):
             group = next(g for g in range(1, (match.re.groups or 0) + 1) if match.group(g) is not None)
-            at = match.start(group)
-            if not in_spans(hidden, starts, match.start()):
-                found.append((at, match.group(group)))
+            if match.start() not in hidden:
+                found.append((match.start(group), match.group(group)))
     found.sort()
     return [(target, at) for at, target in found]

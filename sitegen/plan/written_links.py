@@ -24,15 +24,13 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 from urllib.parse import unquote, urlsplit
 
+from ..content.images import IMAGE_KEYS
 from ..content.load import Record, Records
 from ..content.markup import written_links
 from ..errors import Problems
 from ..view.objects import PublicSite
 from .pages import RouteMap
 
-# Keys whose value is a site path to a file the pages load.
-IMAGE_KEYS = {"site": ("favicon", "social_image"), "business": ("logo",), "partners": ("logo",),
-              "products": ("image",), "posts": ("image",)}
 
 
 class _Resolver:
@@ -120,7 +118,7 @@ def _line_of(path: Path, target: str, text: str | None = None, at: int = 0) -> i
 # last check: kept across a preview's rebuilds, replaced by each check.
 _resolved: dict[tuple[str, str, str], list[tuple[str, int, str | None, str]]] = {}
 # The outputs the last check found every kept text's links landing in.
-_last_outputs: list[set[str]] = [set()]
+_last_outputs: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -142,19 +140,20 @@ def check_written_links(
 ) -> list[FragmentLink]:
     """Every broken link and missing file the owner wrote, as errors; and
     the links to a `#fragment` of a page, for `check_fragments`."""
-    global _resolved
+    global _resolved, _last_outputs
     pages = {route.output for route in routes.pages}
     outputs = pages | {static.output for static in routes.static}
     resolve = _Resolver(base_url, outputs, pages)
     fragments: list[FragmentLink] = []
     used: dict[tuple[str, str, str], list[tuple[str, int, str | None, str]]] = {}
-    same_outputs = outputs == _last_outputs[0]
+    same_outputs = outputs == _last_outputs
     for source, url, text in _texts(public):
         # Where each written target leads depends on the text, its page and
         # the site's address only: worked out once per text and kept while
         # the text is used (a preview rebuild looks up 5,000 kept posts).
         key = (base_url, url, text)
         links = _resolved.get(key)
+        known = links is not None
         if links is None:
             links = [
                 (target, at, url if target.startswith("#") else resolve.site_path(target, url),
@@ -162,7 +161,7 @@ def check_written_links(
                 for target, at in written_links(text)
             ]
         used[key] = links
-        if not links or (same_outputs and key in _resolved and not any(fragment for *_, fragment in links)):
+        if not links or (same_outputs and known and not any(fragment for *_, fragment in links)):
             continue  # (it landed last time, against these very outputs)
         for target, at, site_path, fragment in links:
             if site_path is None:
@@ -174,7 +173,7 @@ def check_written_links(
             if page is not None:
                 fragments.append(FragmentLink(source, target, url, page, fragment, text, at))
     _resolved = used
-    _last_outputs[0] = outputs if not problems.has_errors() else set()
+    _last_outputs = outputs if not problems.has_errors() else set()
     # Files that exist but are not published as they are (a damaged photo,
     # a hidden partner's logo) have errors or reasons of their own.
     static = root / "content" / "static"

@@ -15,7 +15,6 @@ This module decides names and sizes only; it reads and writes nothing.
 
 from __future__ import annotations
 
-import bisect
 import html
 
 import hashlib
@@ -24,7 +23,7 @@ import re
 from dataclasses import dataclass
 
 from ..content.images import ImageFacts
-from ..content.markup import hidden_spans, in_spans
+from ..content.markup import Spans, comment_spans, hidden_spans
 
 WIDTHS = (480, 960, 1600)  # srcset widths, each only when the source is wider
 ORIGINAL_MAX = 2560  # the copy at the file's own URL
@@ -207,7 +206,6 @@ _IMAGE_REFERENCE = re.compile(r"(?<!\\)!\[([^\[\]\n]{0,1000})\]\[([^\[\]\n]{0,10
 _DEFINITION = re.compile(r"^ {0,3}\[(?!\^)([^\]\n]{1,1000})\]:\s{0,10}(?:<([^<>\n]{1,2000})>|([^\s<>]{1,2000}))", re.MULTILINE)
 _IMG_TAG = re.compile(_TAG, re.IGNORECASE)
 _PICTURE_EDGE = re.compile(r"<(/?)picture(?=[\s>])", re.IGNORECASE)
-_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 _IMG_OPENING = re.compile(r"<img", re.IGNORECASE)
 
 
@@ -237,10 +235,9 @@ def body_image_refs(source: str) -> list[str]:
     with its `[label]: address`, and `src`/`srcset` of `<img>` and
     `<source>` in raw HTML."""
     hidden = hidden_spans(source)
-    starts = [start for start, _ in hidden]
     found: dict[str, None] = {}
     for match in _BODY_IMAGE.finditer(source):
-        if in_spans(hidden, starts, match.start()):
+        if match.start() in hidden:
             continue
         written = match.group(1) or match.group(2)
         if written:
@@ -252,11 +249,11 @@ def body_image_refs(source: str) -> list[str]:
     if "][" in source and "]:" in source:
         defined = {
             m.group(1).strip().lower(): m.group(2) or m.group(3)
-            for m in _DEFINITION.finditer(source) if not in_spans(hidden, starts, m.start())
+            for m in _DEFINITION.finditer(source) if m.start() not in hidden
         }
         for match in _IMAGE_REFERENCE.finditer(source):
             label = (match.group(2) or match.group(1)).strip().lower()
-            if label in defined and not in_spans(hidden, starts, match.start()):
+            if label in defined and match.start() not in hidden:
                 found.setdefault(html.unescape(defined[label]), None)
     return list(found)
 
@@ -299,22 +296,11 @@ def responsive_images(markup: str, pictures: tuple[tuple[str, Picture], ...]) ->
     lazily unless the author said otherwise. Other images, and images
     inside a `<picture>` the author wrote, are left as written."""
     by_src = dict(pictures)
-    authored = _inside_pictures(markup) if "picture" in markup.lower() else []
-    if "<!--" in markup:
-        authored += [m.span() for m in _COMMENT.finditer(markup)]
-
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(authored):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    starts = [start for start, _ in merged]
+    authored = Spans((_inside_pictures(markup) if "picture" in markup.lower() else []) + comment_spans(markup))
 
     def replace(match: re.Match[str]) -> str:
         tag = match.group(0)
-        at = bisect.bisect_right(starts, match.start()) - 1
-        if at >= 0 and match.start() < merged[at][1]:
+        if match.start() in authored:
             return tag
         attributes = _attributes(tag)
         found = by_src.get(attributes.get("src", ""))
