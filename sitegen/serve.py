@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping, TextIO
 from urllib.parse import unquote, urlsplit
 
-from .build import BuildOptions, BuildSession
+from .build import BuildOptions
+from .session import BuildSession
 from .errors import BuildFailed
 from .files import open_regular
 from .view.security import parse_headers_file

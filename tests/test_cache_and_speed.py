@@ -30,6 +30,40 @@ def test_parallel_render_equals_one_process(corpus_site):
     assert many.files == one.files
 
 
+def test_bodies_converted_ahead_equal_and_fail_as_in_one_process(tmp_path, monkeypatch):
+    """Workers convert the bodies while the pages are planned: the pages are
+    the same as one process makes, and a body too hard to convert is the
+    same error, at its file."""
+    from sitegen.content import markup
+    from sitegen.errors import BuildFailed
+
+    # Bodies this process has not met (another seed): they are converted ahead.
+    site = generate(tmp_path / "site", 110, "sitegen", seed=7)
+    files = []
+    for jobs in (2, 1):
+        files.append(render_site(BuildOptions(source=site, now=NOW, jobs=jobs, cache=False)).files)
+        if jobs == 2:
+            assert len(markup._ahead) >= 110, "the bodies were converted ahead"
+    assert files[0] == files[1]
+
+    monkeypatch.setattr(markup, "CONVERSION_SECONDS", 0.2)
+    for post in sorted((site / "content" / "posts").glob("*.md"))[:100]:
+        post.write_text(post.read_text() + "\nMore.\n")  # new bodies again
+    (site / "content" / "posts" / "2026-01-01-brackets.md").write_text(
+        "---\ntitle: Brackets\ndate: 2026-01-01\n---\n" + "[" * 3000 + "\n"
+    )
+    messages = []
+    for jobs in (2, 1):
+        markup.markdown_to_html.cache_clear()
+        with pytest.raises(BuildFailed) as failed:
+            render_site(BuildOptions(source=site, now=NOW, jobs=jobs, cache=False))
+        if jobs == 2:
+            assert markup._ahead_failed, "the hard body was converted ahead"
+        messages.append([str(problem) for problem in failed.value.problems.items])
+    assert messages[0] == messages[1]
+    assert any("2026-01-01-brackets.md: its Markdown took more than 0.2 s" in m for m in messages[0])
+
+
 def test_no_cache_writes_no_cache(make_site):
     site = make_site()
     result = site.build("--no-cache")

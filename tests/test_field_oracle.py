@@ -26,7 +26,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from sitegen.build import BuildOptions, BuildSession, build_site, render_site
+from sitegen.build import BuildOptions, build_site, render_site
+from sitegen.session import BuildSession
 from sitegen.content import model, schema
 from sitegen.errors import BuildFailed
 

@@ -275,7 +275,8 @@ def test_photos_in_a_body_become_responsive_pictures_that_follow_the_file(make_s
 
 
 def test_the_preview_keeps_the_files_of_photos_shown_only_in_a_post_body(make_site):
-    from sitegen.build import BuildOptions, BuildSession, render_site
+    from sitegen.build import BuildOptions, render_site
+    from sitegen.session import BuildSession
 
     site = photo_site(make_site)
     other = site.root / "content/static/images/other.jpg"

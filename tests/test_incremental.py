@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.build import BuildOptions, BuildSession, render_site
+from sitegen.build import BuildOptions, render_site
+from sitegen.session import BuildSession
 from sitegen.errors import BuildFailed
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)

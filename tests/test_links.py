@@ -413,7 +413,7 @@ def test_a_long_text_full_of_links_is_scanned_whole():
 def test_the_preview_sees_a_link_break_when_the_page_it_names_goes(make_site):
     """A kept post's links are not looked at again while the site's pages
     stay the same; when a page goes, they are."""
-    from sitegen.build import BuildSession
+    from sitegen.session import BuildSession
 
     site = make_site({**CLEAN_FILES, "content/pages/team.md": "---\ntitle: Team\n---\nUs.\n",
                       POST: "---\ntitle: Hello\ndate: 2026-01-02\n---\nMeet [the team](/team/).\n"})

@@ -336,7 +336,8 @@ def test_clients_that_go_away_leave_no_traceback(make_site, serve):
 def test_an_internal_error_in_a_rebuild_shows_and_the_next_save_recovers(make_site):
     """Whatever a rebuild raises becomes an overlay message over the last
     good build, and the next save builds again."""
-    from sitegen.build import BuildOptions, BuildSession
+    from sitegen.build import BuildOptions
+    from sitegen.session import BuildSession
     from sitegen.serve import Preview
 
     site = make_site()
@@ -368,7 +369,8 @@ def test_a_body_too_slow_to_convert_in_a_rebuild_is_an_error_and_the_preview_goe
     own), so the conversion timer bounds a rebuild as it bounds a build."""
     import threading
 
-    from sitegen.build import BuildOptions, BuildSession
+    from sitegen.build import BuildOptions
+    from sitegen.session import BuildSession
     from sitegen.content import markup
     from sitegen.serve import ChangeBatcher, Preview
 

@@ -14,7 +14,7 @@ import re
 import signal
 import threading
 import time
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Collection, Iterable, Iterator
 
 import markdown
 import pygments  # type: ignore[import-untyped]
@@ -114,14 +114,16 @@ def _markdown() -> markdown.Markdown:
 # and what this process converted since, for the build to save. Kept here so
 # that worker processes forked for a parallel build inherit them.
 _lookup: Callable[[str], str | None] | None = None
+_stored: Callable[[], Collection[str]] = frozenset
 _converted: dict[str, str] = {}
 
 
-def use_cache(lookup: Callable[[str], str | None]) -> None:
+def use_cache(lookup: Callable[[str], str | None], stored: Callable[[], Collection[str]]) -> None:
     """Start answering from `lookup` (by source hash) and remembering new
-    conversions for the build to save."""
-    global _lookup
-    _lookup = lookup
+    conversions for the build to save; `stored()` names the hashes the
+    cache holds (without reading their HTML)."""
+    global _lookup, _stored
+    _lookup, _stored = lookup, stored
 
 
 def take_converted() -> dict[str, str]:
@@ -197,16 +199,69 @@ def _time_limit(seconds: float) -> Iterator[None]:
             signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 0.001), interval)
 
 
+# Conversions made ahead, in worker processes, while this one planned the
+# pages (render/parallel.ConvertAhead): source hash -> HTML, or the message
+# of a body too hard to convert.
+_ahead: dict[str, str] = {}
+_ahead_failed: dict[str, str] = {}
+
+
+def use_ahead(converted: dict[str, str], failed: dict[str, str]) -> None:
+    """Answer these sources (by `source_hash`) without converting them, for
+    one build: replaces the last build's."""
+    _ahead.clear()
+    _ahead.update(converted)
+    _ahead_failed.clear()
+    _ahead_failed.update(failed)
+
+
+def convert_for_later(source: str) -> tuple[str, str, bool]:
+    """(source hash, HTML, True), or (source hash, the reason, False) for a
+    body too hard to convert: what a worker converting ahead sends back."""
+    try:
+        return source_hash(source), convert(source), True
+    except MarkdownTooHard as exc:
+        return source_hash(source), str(exc), False
+
+
+def new_text_count() -> int:
+    """How many texts of this build the cache had not met (their facts were
+    worked out now): an upper bound, for a few bodies, on the conversions
+    a build needs, known without hashing every body again."""
+    return len(_facts_new)
+
+
+def pending_conversions(sources: Iterable[str]) -> list[str]:
+    """The distinct sources the cache does not hold, in order."""
+    stored = _stored() if _lookup is not None else frozenset()
+    seen: set[str] = set()
+    pending = []
+    for source in sources:
+        key = source_hash(source)
+        if key not in seen and key not in stored:
+            seen.add(key)
+            pending.append(source)
+    return pending
+
+
 @functools.lru_cache(maxsize=8192)
 def markdown_to_html(source: str) -> str:
-    if _lookup is None:
+    if _lookup is None and not _ahead:
         return convert(source)
     key = source_hash(source)
-    found = _converted.get(key)
-    if found is None:
+    found = _converted.get(key) or _ahead.get(key)
+    if found is None and key in _ahead_failed:
+        raise MarkdownTooHard(_ahead_failed[key])
+    if found is not None:
+        if _lookup is not None:
+            _converted[key] = found  # for the cache, like a conversion of ours
+        return found
+    if _lookup is not None:
         found = _lookup(key)
     if found is None:
-        found = _converted[key] = convert(source)
+        found = convert(source)
+        if _lookup is not None:
+            _converted[key] = found
     return found
 
 

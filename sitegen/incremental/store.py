@@ -112,6 +112,19 @@ class Store:
             if isinstance(key, str) and isinstance(value, bytes) and checksum == _checksum(kind, key, value)
         }
 
+    def keys(self, kind: str) -> set[str]:
+        """The keys of `kind`'s entries, unverified (`get` verifies each)."""
+        connection = self._connect()
+        found = {key for kind_, key in self._pending if kind_ == kind}
+        if connection is None:
+            return found
+        try:
+            rows = connection.execute("SELECT key FROM entries WHERE kind = ?", (kind,)).fetchall()
+        except sqlite3.Error:
+            self._broken = True
+            return found
+        return found | {key for (key,) in rows if isinstance(key, str)}
+
     def get(self, kind: str, key: str) -> bytes | None:
         """The verified entry, if there is one."""
         pending = self._pending.get((kind, key))
@@ -253,7 +266,7 @@ class StoreUse:
             found = store.get("html", key)
             return found.decode("utf-8", "surrogatepass") if found is not None else None
 
-        markup.use_cache(html)
+        markup.use_cache(html, lambda: store.keys("html"))
         self.bytecode = StoredBytecode(store)
 
     def save(self) -> None:

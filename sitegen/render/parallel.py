@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import signal
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import jinja2
 
@@ -178,3 +178,64 @@ def map_in_workers(function: Callable[[Route], Any], routes: list[Route], jobs: 
     finally:
         _MAPPED = None
     return results
+
+
+# What forked workers convert in `ConvertAhead`; inherited, not pickled.
+_AHEAD: list[str] = []
+_AHEAD_CHUNK = 16
+# About 3 ms a body: below this many, starting workers costs more than it saves.
+AHEAD_MIN_BODIES = 100
+
+
+def _convert_chunk(start: int) -> list[tuple[str, str, bool]]:
+    return [markup.convert_for_later(source) for source in _AHEAD[start : start + _AHEAD_CHUNK]]
+
+
+class ConvertAhead:
+    """Markdown bodies converted over `jobs` forked processes while this
+    process goes on planning the pages; `finish` hands the results to
+    `markup` (`use_ahead`), so the pages' renderers, here or in the workers
+    forked after it, find them converted. Conversion is a pure function of
+    the source, so converting a body early, or one no page shows (a draft),
+    changes no output. Only bodies neither the cache nor an earlier build
+    of this process converted are sent, and only when there are enough of
+    them to pay for the workers: after a small edit nothing starts."""
+
+    def __init__(self, sources: Iterable[str], jobs: int) -> None:
+        global _AHEAD
+        self._pool: Any = None
+        self._results: Any = None
+        markup.use_ahead({}, {})  # the last build's are not this one's business
+        if not workers_pay(jobs, markup.new_text_count(), AHEAD_MIN_BODIES):
+            return  # (a body the cache met before has its HTML there, as a rule)
+        pending = markup.pending_conversions(sources)
+        if not workers_pay(jobs, len(pending), AHEAD_MIN_BODIES):
+            return
+        _AHEAD = pending
+        try:
+            self._pool = multiprocessing.get_context("fork").Pool(jobs, initializer=ignore_interrupts)
+            self._results = self._pool.imap_unordered(_convert_chunk, range(0, len(pending), _AHEAD_CHUNK))
+        finally:
+            _AHEAD = []  # the workers have their copy
+
+    def finish(self) -> None:
+        """Wait for the conversions and make them known (nothing to wait
+        for when no worker started)."""
+        if self._pool is None:
+            return
+        converted: dict[str, str] = {}
+        failed: dict[str, str] = {}
+        try:
+            for chunk in self._results:
+                for key, text, ok in chunk:
+                    (converted if ok else failed)[key] = text
+        finally:
+            self.close()
+        markup.use_ahead(converted, failed)
+
+    def close(self) -> None:
+        """Stop the workers, finished or not."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
