@@ -209,13 +209,7 @@ def _build_site(
     finally:
         if session.staged is not None:
             session.staged.discard()  # a failed build: its staging folder goes
-    assert options.now is not None
-    from .content.changes import next_change
-    from .view.posts import left_out
-
-    change = next_change(rendered.site, options.now, options.drafts, options.future)
-    described = f"next change {change.describe()}" if change is not None else None
-    unpublished = left_out(rendered.site.posts, options.now, options.drafts, options.future)
+    described, unpublished = _summary(rendered.site, options)
     if recorder is not None:
         _record(recorder, options, settings, session, rendered, output, copies, checks, described, unpublished)
     written = time.perf_counter()
@@ -229,6 +223,17 @@ def _build_site(
         output, len(rendered.files) + len(rendered.kept), len(copies), rendered.warnings,
         written - started, timings, len(session.unchanged), described, unpublished,
     )
+
+
+def _summary(site: Site, options: BuildOptions) -> tuple[str | None, str | None]:
+    """The build summary's "next change ..." and what was not published."""
+    from .content.changes import next_change
+    from .view.posts import left_out
+
+    assert options.now is not None
+    change = next_change(site, options.now, options.drafts, options.future)
+    described = f"next change {change.describe()}" if change is not None else None
+    return described, left_out(site.posts, options.now, options.drafts, options.future)
 
 
 def _replay(

@@ -464,7 +464,7 @@ def _clean(args: argparse.Namespace, root: Path) -> int:
     from .build import build_moment, output_folder
     from .incremental.cache import cache_folder, clean
     from .content.load import load_site
-    from .content.model import build_model
+    from .content.builders import build_model
     from .output.write import MARKER, refusal_reason
 
     options = BuildOptions(source=root, output=args.output)

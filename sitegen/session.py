@@ -19,7 +19,8 @@ import jinja2
 from .build import BuildOptions, build_moment
 from .content.images import IMAGE_KEYS, Survey, SurveyIndex, survey
 from .content.load import RecordCache, Records, load_site
-from .content.model import ModelMemo, Site, build_model
+from .content.builders import ModelMemo, build_model
+from .content.model import Site
 from .errors import BuildFailed, Problem, Problems
 from .files import OUTSIDE, open_regular, outside, site_places
 from .incremental import snapshot

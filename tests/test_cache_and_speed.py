@@ -50,7 +50,7 @@ def test_bodies_converted_ahead_equal_and_fail_as_in_one_process(tmp_path, monke
     for post in sorted((site / "content" / "posts").glob("*.md"))[:100]:
         post.write_text(post.read_text() + "\nMore.\n")  # new bodies again
     (site / "content" / "posts" / "2026-01-01-brackets.md").write_text(
-        "---\ntitle: Brackets\ndate: 2026-01-01\n---\n" + "[" * 3000 + "\n"
+        "---\ntitle: Brackets\ndate: 2026-01-01\n---\nConverted ahead, or not at all.\n\n" + "[" * 3000 + "\n"
     )
     messages = []
     for jobs in (2, 1):

@@ -10,7 +10,7 @@ from pathlib import Path
 from sitegen.build import BuildOptions, render_site
 from sitegen.errors import BuildFailed, Problems
 from sitegen.content.load import load_site
-from sitegen.content.model import build_model
+from sitegen.content.builders import build_model
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
 

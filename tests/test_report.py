@@ -16,7 +16,7 @@ import pytest
 
 from sitegen.errors import Problems
 from sitegen.content.load import load_site
-from sitegen.content.model import build_model
+from sitegen.content.builders import build_model
 from sitegen.report import build_report, format_json, format_text
 
 TODAY = date(2026, 6, 15)

@@ -372,7 +372,8 @@ def test_a_body_too_slow_to_convert_in_a_rebuild_is_an_error_and_the_preview_goe
     from sitegen.build import BuildOptions
     from sitegen.session import BuildSession
     from sitegen.content import markup
-    from sitegen.serve import ChangeBatcher, Preview
+    from sitegen.preview.watch import ChangeBatcher
+    from sitegen.serve import Preview
 
     monkeypatch.setattr(markup, "CONVERSION_SECONDS", 0.2)
     site = make_site()

@@ -226,21 +226,25 @@ def convert_for_later(source: str) -> tuple[str, str, bool]:
 
 def new_text_count() -> int:
     """How many texts of this build the cache had not met (their facts were
-    worked out now): an upper bound, for a few bodies, on the conversions
-    a build needs, known without hashing every body again."""
+    worked out now): the bodies that may need converting, known without
+    hashing every body again."""
     return len(_facts_new)
 
 
-def pending_conversions(sources: Iterable[str]) -> list[str]:
-    """The distinct sources the cache does not hold, in order."""
-    stored = _stored() if _lookup is not None else frozenset()
+def pending_conversions(sources: Iterable[str], many: int) -> list[str]:
+    """The distinct sources new to the cache (see `new_text_count`), in
+    order; from `many` of them on, those whose HTML the cache holds anyway
+    are left out (one query lists them)."""
     seen: set[str] = set()
     pending = []
     for source in sources:
-        key = source_hash(source)
-        if key not in seen and key not in stored:
+        key = _body_key(source)
+        if key in _facts_new and key not in seen:
             seen.add(key)
             pending.append(source)
+    if len(pending) >= many and _lookup is not None:
+        stored = _stored()
+        pending = [source for source in pending if source_hash(source) not in stored]
     return pending
 
 
@@ -327,10 +331,23 @@ _facts_new: set[str] = set()
 
 
 def use_text_facts(entries: dict[str, list[Any]]) -> None:
-    """Start a build session from `entries` (from the cache)."""
-    _facts_known.update(entries)
+    """Start a build session from `entries` (from the cache); an entry that
+    is not what this version writes is left out, to be worked out again."""
+    _facts_known.update((key, entry) for key, entry in entries.items() if _well_formed(entry))
     _facts_used.clear()
     _facts_new.clear()
+
+
+def _well_formed(entry: object) -> bool:
+    return (
+        type(entry) is list
+        and len(entry) == 4
+        and type(entry[0]) is int
+        and (entry[1] is None or type(entry[1]) is str)
+        and entry[2] in (True, None)
+        and (entry[3] is None or (type(entry[3]) is list and all(
+            type(t) is list and len(t) == 2 and type(t[0]) is str and type(t[1]) is int for t in entry[3])))
+    )
 
 
 def text_facts_used() -> tuple[dict[str, list[Any]], set[str]]:
@@ -341,20 +358,16 @@ def text_facts_used() -> tuple[dict[str, list[Any]], set[str]]:
     return dict(_facts_used), new
 
 
+# A body's facts are looked up several times a build (when it is read, for
+# its post, for its links): its key is worked out once.
+_body_key = functools.lru_cache(maxsize=16384)(text_key)
+
+
 def _facts(source: str) -> tuple[str, list[Any]]:
-    """The body's key and its facts entry, a new one when there is none or
-    it is not what this version writes."""
-    key = text_key(source)
+    """The body's key and its facts entry, a new one when there is none."""
+    key = _body_key(source)
     found = _facts_known.get(key)
-    if (
-        found is None
-        or len(found) != 4
-        or type(found[0]) is not int
-        or not (found[1] is None or type(found[1]) is str)
-        or found[2] not in (True, None)
-        or not (found[3] is None or (type(found[3]) is list and all(
-            type(t) is list and len(t) == 2 and type(t[0]) is str and type(t[1]) is int for t in found[3])))
-    ):
+    if found is None:
         found = _facts_known[key] = [word_count(source), None, None, None]
         _facts_new.add(key)
     _facts_used[key] = found

@@ -12,7 +12,8 @@ from typing import Iterable, Sequence
 from ..errors import Problem, Problems
 from ..content.changes import Change, coming_changes
 from ..content.load import load_site
-from ..content.model import Capability, Partner, Product, Site, build_model
+from ..content.builders import build_model
+from ..content.model import Capability, Partner, Product, Site
 from ..content.network import Network, derive_network
 
 MAX_DAYS = 36500  # --days: a hundred years is plenty

@@ -29,6 +29,7 @@ from .objects import (
     Link,
     MenuItem,
     PublicBusiness,
+    PublicPost,
     PublicCapability,
     PublicPage,
     PublicPartner,
@@ -189,14 +190,9 @@ def build_public_site(
     locale = site.config.locale
     selling = _Selling(forms.enabled, locale, book)
     for_sale = [p for p in products if p.slug in network.available]
+    withdrawn = [p for p in products if p.slug not in network.available]
     capabilities = _public_capabilities(site, offered, partners, for_sale, book)
-    posts = public_posts(site, now, include_drafts, include_future, memo, book, book.images, book.body)
-    for post in posts:  # (kept posts were not made again: their files count too)
-        if post.image is not None:
-            book(post.image.ref)
-        if post.body.pictures:
-            book.body(post.body.source)
-        book.origins.update(post.body.origins)
+    posts = _public_posts(site, now, include_drafts, include_future, memo, book)
     make_taxonomy = memo.taxonomy if memo is not None else taxonomy
     tags = make_taxonomy("tags", "Tags", posts, tags_of)
     categories = make_taxonomy("categories", "Categories", posts, categories_of)
@@ -210,8 +206,7 @@ def build_public_site(
         ),
         products=tuple(_public_product(p, capabilities, network, sellers.get(p.slug, ()), selling) for p in for_sale),
         withdrawn_products=tuple(
-            _public_product(p, capabilities, network, sellers.get(p.slug, ()), selling)
-            for p in products if p.slug not in network.available
+            _public_product(p, capabilities, network, sellers.get(p.slug, ()), selling) for p in withdrawn
         ),
         resellers=_reseller_groups(partners),
         capabilities=tuple(capabilities.values()),
@@ -237,6 +232,21 @@ def build_public_site(
     )
     public = _with_menu(public)
     return memo.keep_unchanged(public) if memo is not None else public
+
+
+def _public_posts(
+    site: Site, now: datetime, include_drafts: bool, include_future: bool, memo: PublicMemo | None, book: PictureBook
+) -> tuple[PublicPost, ...]:
+    """The posts shown (view/posts.py), with the picture files and image
+    origins of each counted in `book`."""
+    posts = public_posts(site, now, include_drafts, include_future, memo, book, book.images, book.body)
+    for post in posts:  # (kept posts were not made again: their files count too)
+        if post.image is not None:
+            book(post.image.ref)
+        if post.body.pictures:
+            book.body(post.body.source)
+        book.origins.update(post.body.origins)
+    return posts
 
 
 def _public_partners(site: Site, links: dict[str, Link], book: PictureBook) -> dict[str, PublicPartner]:

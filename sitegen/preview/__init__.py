@@ -1,0 +1,1 @@
+"""The preview server's parts (serve.py drives them) and its reload script, live.js."""
