@@ -190,13 +190,15 @@ class BuildSession:
         # finishes a write a killed build left half done.
         found = previous_output(site) if previous_output is not None else None
         old = found if records else None
+        untouched = self._untouched(old) if old is not None and self._untouched is not None else None
         book = self._page_book(public, problems, records, old)
         self.staged = stage(site) if stage is not None and not problems.has_errors() else None
         self._ahead.finish()
         pages = render_pages(
             routes.pages, env, problems, keys, public, book, self.options.jobs or default_jobs(), self.progress,
             on_page=self.staged.add if self.staged is not None else None,
-            holds=self._holds(old),
+            holds=self._holds(old, untouched),
+            look=self._look(untouched),
         )
         if self._fragment_links and not problems.has_errors():
             check_fragments(root, self._fragment_links, pages.files, found, problems)
@@ -335,13 +337,23 @@ class BuildSession:
             return PageBook.from_json(self._manifest.get("book"), salt)
         return PageBook(salt, in_memory=False)
 
-    def _holds(self, old: Path | None) -> Callable[[str, str], bool] | None:
+    def _look(self, untouched: Callable[[str], bool] | None) -> Callable[[list[str]], None]:
+        """Check the signatures of these last-output files now (`holds`
+        then has the answers): done while workers compare the pages."""
+
+        def look(outputs: list[str]) -> None:
+            if untouched is not None:
+                for output in outputs:
+                    untouched(output)
+
+        return look
+
+    def _holds(self, old: Path | None, untouched: Callable[[str], bool] | None) -> Callable[[str, str], bool] | None:
         """Whether the last output folder still holds a page's bytes: by the
-        manifest's signature when the file is as the last build left it,
-        else by reading it."""
+        manifest's signature when the file is as the last build left it
+        (`untouched`), else by reading it."""
         if old is None:
             return None
-        untouched = self._untouched(old) if self._untouched is not None else None
 
         def holds(output: str, sha: str) -> bool:
             if untouched is not None and untouched(output):

@@ -297,6 +297,7 @@ def render_pages(
     progress: Callable[[int, int], None] | None = None,
     on_page: Callable[[str, bytes], None] | None = None,
     holds: Callable[[str, str], bool] | None = None,
+    look: Callable[[list[str]], None] = lambda outputs: None,
 ) -> RenderedPages:
     """Every route's page: kept when `book` says it is unchanged, rendered
     otherwise. Without a book every page is rendered (over `jobs`
@@ -304,7 +305,8 @@ def render_pages(
     with one from the manifest, checking and rendering are shared out over
     `jobs` processes, kept pages are not read, and the book is filled for
     the next build. `holds(output, sha)` says whether the last output folder
-    still holds a page's recorded bytes."""
+    still holds a page's recorded bytes; `look(outputs)` may check those
+    files ahead, while the workers compare the pages' inputs."""
     routes = list(routes)
     if book is None:
         files, _ = render_routes_parallel(routes, env, problems, jobs, progress, site=site, on_page=on_page)
@@ -312,7 +314,7 @@ def render_pages(
     book.begin(site, keys, holds)
     if book.in_memory:
         return _render_in_memory(routes, env, problems, site, book)
-    return _render_over_processes(routes, env, problems, site, book, jobs, progress, on_page)
+    return _render_over_processes(routes, env, problems, site, book, jobs, progress, on_page, look)
 
 
 def _render_in_memory(
@@ -356,6 +358,7 @@ def _render_over_processes(
     jobs: int,
     progress: Callable[[int, int], None] | None,
     on_page: Callable[[str, bytes], None] | None,
+    look: Callable[[list[str]], None],
 ) -> RenderedPages:
     def verdict(route: Route) -> tuple[bool, str]:
         # In the workers: fingerprinting contexts is most of a small edit's
@@ -369,7 +372,11 @@ def _render_over_processes(
     # inherit the verdicts and fingerprints (fork), so none of them digests
     # them again, and neither does `finish`.
     book.compare_parts()
-    checked = map_in_workers(verdict, routes, jobs) if book.records else [(False, "")] * len(routes)
+    outputs = [route.output for route in routes if route.output in book.records]
+    checked = (
+        map_in_workers(verdict, routes, jobs, meanwhile=lambda: look(outputs))
+        if book.records else [(False, "")] * len(routes)
+    )
     for route, (same, print_) in zip(routes, checked):
         prints[route.output] = print_
         sha = book.records[route.output].sha if same else ""

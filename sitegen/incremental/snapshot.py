@@ -516,8 +516,16 @@ class UntouchedOutputs:
         self.files = files
         self.hashes = hashes
         self.verified: dict[str, Signature] = {}
+        self._answers: dict[str, bool] = {}
 
     def __call__(self, label: str) -> bool:
+        """Asked once per file and build: later asks get the first answer."""
+        found = self._answers.get(label)
+        if found is None:
+            found = self._answers[label] = self._check(label)
+        return found
+
+    def _check(self, label: str) -> bool:
         signature = self.files.get(label)
         if signature is None:
             return False

@@ -162,18 +162,24 @@ def _map_chunk(start: int) -> tuple[int, list[Any]]:
     return start, [function(route) for route in routes[start : start + _MAP_CHUNK]]
 
 
-def map_in_workers(function: Callable[[Route], Any], routes: list[Route], jobs: int) -> list[Any]:
+def map_in_workers(
+    function: Callable[[Route], Any], routes: list[Route], jobs: int, meanwhile: Callable[[], None] = lambda: None
+) -> list[Any]:
     """`[function(route) for route in routes]`, over `jobs` forked processes
     when there are enough routes. `function` must be pure, its results
-    small and picklable; what it caches stays in the workers."""
+    small and picklable; what it caches stays in the workers. `meanwhile`
+    is called in this process while the workers work (or first)."""
     global _MAPPED
     if not workers_pay(jobs, len(routes)):
+        meanwhile()
         return [function(route) for route in routes]
     results: list[Any] = [None] * len(routes)
     _MAPPED = (function, routes)
     try:
         with multiprocessing.get_context("fork").Pool(jobs, initializer=ignore_interrupts) as pool:
-            for start, chunk in pool.imap_unordered(_map_chunk, range(0, len(routes), _MAP_CHUNK)):
+            mapped = pool.imap_unordered(_map_chunk, range(0, len(routes), _MAP_CHUNK))  # starts the workers
+            meanwhile()
+            for start, chunk in mapped:
                 results[start : start + len(chunk)] = chunk
     finally:
         _MAPPED = None
