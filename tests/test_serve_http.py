@@ -101,15 +101,20 @@ def preview_site(make_site):
 
 
 @pytest.fixture(scope="module")
-def running_preview(tmp_path_factory):
+def running_site(tmp_path_factory):
+    """The preview site (the files of `preview_site`) for `running_preview`."""
+    site = SiteFolder(tmp_path_factory.mktemp("preview") / "site")
+    return site.write(dict(MINIMAL_FILES)).write(PREVIEW_FILES)
+
+
+@pytest.fixture(scope="module")
+def running_preview(running_site):
     """`sitegen serve` of the preview site (as `serve(preview_site)` starts
     it), started once for the tests that only send it requests: they
     neither edit the site nor stop the preview, so each one meets it as a
     preview of its own would be. Tests that edit, stop it or pass options
     start their own."""
-    site = SiteFolder(tmp_path_factory.mktemp("preview") / "site")
-    site.write(dict(MINIMAL_FILES)).write(PREVIEW_FILES)
-    preview = Preview(site)
+    preview = Preview(running_site)
     yield preview
     if preview.process.poll() is None:
         preview.process.kill()
@@ -315,10 +320,10 @@ def test_bind_elsewhere_warns(preview_site, serve):
     assert "warning: serving on 0.0.0.0" in err
 
 
-def test_busy_port_is_reported_without_traceback(preview_site, serve):
-    preview = serve(preview_site)
+def test_busy_port_is_reported_without_traceback(running_site, running_preview):
+    preview = running_preview
     # A real process: in this one, a serve that did start would never return.
-    result = preview_site.run("serve", "--port", str(preview.port), subprocess=True)
+    result = running_site.run("serve", "--port", str(preview.port), subprocess=True)
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{preview.port}" in result.stderr
 
