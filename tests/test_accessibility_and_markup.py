@@ -15,6 +15,11 @@ Content-Security-Policy included), and every page type is opened at 360 and
 
 Every HTML file of the three sites passes the Nu HTML checker with no error
 but the one documented one: Netlify's `netlify-honeypot` form attribute.
+
+Each site's browser tests are a class of their own, so that pytest-xdist
+(`--dist loadscope`, which keeps a module's or a class's tests on one
+worker) can run the three sites on different workers. A worker builds a
+site the first time one of its tests needs it, and once (`quality_site`).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -115,20 +120,40 @@ def _build(site: Path, name: str) -> Built:
     return Built(name, output, site_headers(output), _page_urls(output))
 
 
-@pytest.fixture(scope="module")
-def sites(tmp_path_factory: pytest.TempPathFactory) -> list[Built]:
-    root = tmp_path_factory.mktemp("quality")
-    example = root / "example"
-    example.mkdir()
-    shutil.copytree(REPO / "content", example / "content")
-    shutil.copy(REPO / "netlify.toml", example / "netlify.toml")
-    starter = root / "starter"
-    starter.mkdir()
-    made = run_cli(["init"], cwd=starter, environment=cli_environment())
+def _write_example(folder: Path) -> None:
+    folder.mkdir()
+    shutil.copytree(REPO / "content", folder / "content")
+    shutil.copy(REPO / "netlify.toml", folder / "netlify.toml")
+
+
+def _write_starter(folder: Path) -> None:
+    folder.mkdir()
+    made = run_cli(["init"], cwd=folder, environment=cli_environment())
     assert made.returncode == 0, made.stderr
-    thin = root / "thin"
-    write_files(thin, THIN_FILES)
-    return [_build(example, "example"), _build(starter, "starter"), _build(thin, "thin")]
+
+
+def _write_thin(folder: Path) -> None:
+    write_files(folder, THIN_FILES)
+
+
+SITES = {"example": _write_example, "starter": _write_starter, "thin": _write_thin}
+
+
+@pytest.fixture(scope="session")
+def quality_site(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Built]:
+    """`quality_site(name)`: the example, the starter or the thin site,
+    written and built the first time a test of this worker asks for it,
+    then the same build for every test (they only read it)."""
+    built: dict[str, Built] = {}
+
+    def get(name: str) -> Built:
+        if name not in built:
+            site = tmp_path_factory.mktemp("quality") / name
+            SITES[name](site)
+            built[name] = _build(site, name)
+        return built[name]
+
+    return get
 
 
 @pytest.fixture(scope="module")
@@ -155,80 +180,104 @@ def _axe_summary(violations: list[dict]) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("name", ["example", "starter", "thin"])
-def test_every_page_type_passes_axe_with_no_outside_request_and_no_sideways_scroll(browser, sites, name):
-    built = next(b for b in sites if b.name == name)
+def _page_type_failures(browser, built: Built, width: int) -> list[str]:
+    """Every page type of `built` opened at `width` px: what axe, the
+    outside-request guard, the security policy, the console and (at 360
+    px) the sideways-scroll check found wrong."""
     assert "/" in built.pages and "/products/" in built.pages
     axe = axe_api.Axe()
     failures: list[str] = []
     with served(built.output, built.headers) as origin:
-        for width in WIDTHS:
-            context = browser.new_context(viewport={"width": width, "height": 800})
-            outside: list[str] = []
+        context = browser.new_context(viewport={"width": width, "height": 800})
+        outside: list[str] = []
 
-            def guard(route, request, outside=outside):
-                if request.url.startswith(origin + "/"):
-                    route.continue_()
-                else:
-                    outside.append(request.url)
-                    route.abort()
+        def guard(route, request, outside=outside):
+            if request.url.startswith(origin + "/"):
+                route.continue_()
+            else:
+                outside.append(request.url)
+                route.abort()
 
-            context.route("**/*", guard)
-            # Every Content-Security-Policy violation the page meets, as the
-            # browser reports it (a blocked style, image or form target).
-            context.add_init_script(
-                "window.__violations = [];"
-                "document.addEventListener('securitypolicyviolation',"
-                " e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
-            )
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-            for url in built.pages:
-                errors.clear()
-                response = page.goto(origin + url, wait_until="load")
-                expected = 404 if url == "/no-such-page/" else 200
-                if response is None or response.status != expected:
-                    failures.append(f"{width}px {url}: status {response.status if response else None}")
-                    continue
-                if response.headers.get("content-security-policy") != built.headers["Content-Security-Policy"]:
-                    failures.append(f"{width}px {url}: not served with the site's Content-Security-Policy")
-                blocked = page.evaluate("window.__violations")
-                failures += [f"{width}px {url}: the security policy blocked {v}" for v in blocked]
-                found = axe.run(page).response["violations"]
-                failures += [f"{width}px {url}: axe {line}" for line in _axe_summary(found)]
-                if width == 360:
-                    wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                    if wide > 0:
-                        failures.append(f"{width}px {url}: scrolls sideways by {wide}px")
-                # A 404 page's own status is reported as a console error by Chromium.
-                failures += [f"{width}px {url}: console: {e}" for e in errors
-                             if not (url == "/no-such-page/" and "404" in e)]
-            failures += [f"{width}px: requested outside the site: {u}" for u in outside]
-            context.close()
-    assert not failures, "\n".join(failures)
-
-
-def test_the_compact_menu_opens_without_javascript(browser, sites):
-    built = next(b for b in sites if b.name == "example")
-    with served(built.output, built.headers) as origin:
-        context = browser.new_context(viewport={"width": 360, "height": 800}, java_script_enabled=False)
+        context.route("**/*", guard)
+        # Every Content-Security-Policy violation the page meets, as the
+        # browser reports it (a blocked style, image or form target).
+        context.add_init_script(
+            "window.__violations = [];"
+            "document.addEventListener('securitypolicyviolation',"
+            " e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"
+        )
         page = context.new_page()
-        page.goto(origin + "/")
-        menu = page.get_by_role("navigation", name="Main")
-        products = menu.get_by_role("link", name="Products")
-        assert products.count() == 0  # folded: no link shown or announced
-        toggle = menu.get_by_text("Menu")
-        brand = page.locator(".brand").bounding_box()
-        button = toggle.bounding_box()
-        # The button sits beside the logo, on the header's one row.
-        assert button["y"] < brand["y"] + brand["height"] and button["x"] > brand["x"] + brand["width"]
-        toggle.click()
-        assert products.count() == 1 and products.is_visible()
-        products.click()
-        assert page.url == origin + "/products/"
+        errors: list[str] = []
+        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+        for url in built.pages:
+            errors.clear()
+            response = page.goto(origin + url, wait_until="load")
+            expected = 404 if url == "/no-such-page/" else 200
+            if response is None or response.status != expected:
+                failures.append(f"{width}px {url}: status {response.status if response else None}")
+                continue
+            if response.headers.get("content-security-policy") != built.headers["Content-Security-Policy"]:
+                failures.append(f"{width}px {url}: not served with the site's Content-Security-Policy")
+            blocked = page.evaluate("window.__violations")
+            failures += [f"{width}px {url}: the security policy blocked {v}" for v in blocked]
+            found = axe.run(page).response["violations"]
+            failures += [f"{width}px {url}: axe {line}" for line in _axe_summary(found)]
+            if width == 360:
+                wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                if wide > 0:
+                    failures.append(f"{width}px {url}: scrolls sideways by {wide}px")
+            # A 404 page's own status is reported as a console error by Chromium.
+            failures += [f"{width}px {url}: console: {e}" for e in errors
+                         if not (url == "/no-such-page/" and "404" in e)]
+        failures += [f"{width}px: requested outside the site: {u}" for u in outside]
         context.close()
+    return failures
+
+
+class PageTypes:
+    """Every page type of one site (`name`), at each width, passes axe with
+    no outside request, no policy violation, no console error and no
+    sideways scroll."""
+
+    name = ""
+
+    @pytest.mark.parametrize("width", WIDTHS)
+    def test_every_page_type_passes_axe_with_no_outside_request_and_no_sideways_scroll(self, browser, quality_site, width):
+        failures = _page_type_failures(browser, quality_site(self.name), width)
+        assert not failures, "\n".join(failures)
+
+
+class TestExample(PageTypes):
+    name = "example"
+
+    def test_the_compact_menu_opens_without_javascript(self, browser, quality_site):
+        built = quality_site("example")
+        with served(built.output, built.headers) as origin:
+            context = browser.new_context(viewport={"width": 360, "height": 800}, java_script_enabled=False)
+            page = context.new_page()
+            page.goto(origin + "/")
+            menu = page.get_by_role("navigation", name="Main")
+            products = menu.get_by_role("link", name="Products")
+            assert products.count() == 0  # folded: no link shown or announced
+            toggle = menu.get_by_text("Menu")
+            brand = page.locator(".brand").bounding_box()
+            button = toggle.bounding_box()
+            # The button sits beside the logo, on the header's one row.
+            assert button["y"] < brand["y"] + brand["height"] and button["x"] > brand["x"] + brand["width"]
+            toggle.click()
+            assert products.count() == 1 and products.is_visible()
+            products.click()
+            assert page.url == origin + "/products/"
+            context.close()
+
+
+class TestStarter(PageTypes):
+    name = "starter"
+
+
+class TestThin(PageTypes):
+    name = "thin"
 
 
 def _vnu_jar() -> tuple[Path, bool]:
@@ -249,7 +298,8 @@ ALLOWED_NU = re.compile(r"Attribute .netlify-honeypot. not allowed on element .f
 PREDATES = re.compile(r"Attribute .fetchpriority. not allowed on element .img.")
 
 
-def test_every_page_passes_the_nu_html_checker(sites):
+def test_every_page_passes_the_nu_html_checker(quality_site):
+    sites = [quality_site(name) for name in SITES]
     java = shutil.which("java")
     if java is None:
         if os.environ.get("CI"):

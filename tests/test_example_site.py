@@ -105,7 +105,19 @@ def test_two_builds_of_the_example_give_identical_bytes(example, tmp_path):
     assert example.output_bytes(other) == first
 
 
-def test_wheel_ships_the_built_in_theme_and_builds_anywhere(tmp_path):
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory) -> Path:
+    """A fresh virtual environment (its dependencies from this interpreter),
+    made once for the two tests below. Neither changes what the other
+    finds there: one installs the wheel with --ignore-installed, the other
+    only resolves with --dry-run --ignore-installed, which does not look at
+    what is installed."""
+    folder = tmp_path_factory.mktemp("venv") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(folder)], check=True, timeout=120)
+    return folder
+
+
+def test_wheel_ships_the_built_in_theme_and_builds_anywhere(venv, tmp_path):
     """A non-editable install carries the templates and the stylesheet (the
     top-level themes/default/ inside the package) and builds a site in a
     folder that has nothing to do with the repository."""
@@ -133,8 +145,6 @@ def test_wheel_ships_the_built_in_theme_and_builds_anywhere(tmp_path):
 
     # Installed into a fresh virtual environment (its dependencies from this
     # interpreter), the console script builds a site far from the checkout.
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed", str(wheel)], check=True, timeout=300)
     site = tmp_path / "elsewhere" / "site"
@@ -155,7 +165,7 @@ def test_wheel_ships_the_built_in_theme_and_builds_anywhere(tmp_path):
     assert str(venv) in located.stdout
 
 
-def test_the_starters_install_line_installs_this_project_and_never_the_other_sitegen(tmp_path):
+def test_the_starters_install_line_installs_this_project_and_never_the_other_sitegen(venv, tmp_path):
     """`init` writes requirements.txt for Netlify. Resolved with this
     project's wheel at hand, it selects that wheel; resolved against the
     package index alone, it never selects the unrelated `sitegen` there."""
@@ -172,8 +182,6 @@ def test_the_starters_install_line_installs_this_project_and_never_the_other_sit
     assert built.returncode == 0, built.stderr
     # In a fresh virtual environment, the install line (as Netlify runs it,
     # with the wheel where pip looks for files) picks this project.
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
     report = tmp_path / "report.json"
     resolved = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",

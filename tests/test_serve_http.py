@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from conftest import MINIMAL_FILES, Preview, SiteFolder
 from sitegen.serve import clean_request_path, host_allowed
 
 # How long to wait for the preview to answer or to send an event. Only
@@ -86,20 +87,42 @@ class EventStream:
         self.sock.close()
 
 
+PREVIEW_FILES = {
+    "content/posts/2026-01-01-hello.md": "---\ntitle: Hello world\ndate: 2026-01-01\n---\nHi.\n",
+    "content/posts/draft.md": "---\ntitle: Secret draft\ndate: 2026-01-02\ndraft: true\n---\nShh.\n",
+    "content/partners/rosa.yaml": "name: Rosa\ndisclosure: credited\nprovides: [design]\n",
+    "content/static/images/a b.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
+}
+
+
 @pytest.fixture
 def preview_site(make_site):
-    return make_site(
-        {
-            "content/posts/2026-01-01-hello.md": "---\ntitle: Hello world\ndate: 2026-01-01\n---\nHi.\n",
-            "content/posts/draft.md": "---\ntitle: Secret draft\ndate: 2026-01-02\ndraft: true\n---\nShh.\n",
-            "content/partners/rosa.yaml": "name: Rosa\ndisclosure: credited\nprovides: [design]\n",
-            "content/static/images/a b.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
-        }
-    )
+    return make_site(PREVIEW_FILES)
 
 
-def test_pages_are_served_with_pretty_urls_and_content_types(preview_site, serve):
-    preview = serve(preview_site)
+@pytest.fixture(scope="module")
+def running_site(tmp_path_factory):
+    """The preview site (the files of `preview_site`) for `running_preview`."""
+    site = SiteFolder(tmp_path_factory.mktemp("preview") / "site")
+    return site.write(dict(MINIMAL_FILES)).write(PREVIEW_FILES)
+
+
+@pytest.fixture(scope="module")
+def running_preview(running_site):
+    """`sitegen serve` of the preview site (as `serve(preview_site)` starts
+    it), started once for the tests that only send it requests: they
+    neither edit the site nor stop the preview, so each one meets it as a
+    preview of its own would be. Tests that edit, stop it or pass options
+    start their own."""
+    preview = Preview(running_site)
+    yield preview
+    if preview.process.poll() is None:
+        preview.process.kill()
+        preview.process.communicate(timeout=30)
+
+
+def test_pages_are_served_with_pretty_urls_and_content_types(running_preview):
+    preview = running_preview
     status, headers, body = request(preview, "/")
     assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
     assert b"Test Co" in body
@@ -134,8 +157,8 @@ def test_pages_are_served_with_pretty_urls_and_content_types(preview_site, serve
         "/%252e%252e/%252e%252e/etc/passwd",
     ],
 )
-def test_traversal_and_hidden_paths_give_404(preview_site, serve, path):
-    preview = serve(preview_site)
+def test_traversal_and_hidden_paths_give_404(running_preview, path):
+    preview = running_preview
     status, _, body = request(preview, path)
     assert status == 404
     assert b"root:" not in body and b"disclosure" not in body
@@ -166,8 +189,8 @@ def test_host_check(host, allowed):
     assert host_allowed(host, "127.0.0.1") is allowed
 
 
-def test_requests_for_other_hosts_are_refused(preview_site, serve):
-    preview = serve(preview_site)
+def test_requests_for_other_hosts_are_refused(running_preview):
+    preview = running_preview
     for host in ("evil.example", f"evil.example:{preview.port}", "attacker.localhost.example"):
         status, _, body = request(preview, "/", host=host)
         assert status == 403, host
@@ -181,8 +204,8 @@ def test_requests_for_other_hosts_are_refused(preview_site, serve):
     assert reply.startswith(b"HTTP/1.1 403") or reply.startswith(b"HTTP/1.0 403")
 
 
-def test_reload_channel_checks_origin(preview_site, serve):
-    preview = serve(preview_site)
+def test_reload_channel_checks_origin(running_preview):
+    preview = running_preview
     status, _, _ = request(preview, "/__sitegen__/events", headers={"Origin": "http://evil.example"})
     assert status == 403
     good = EventStream(preview, origin=f"http://localhost:{preview.port}")
@@ -192,8 +215,8 @@ def test_reload_channel_checks_origin(preview_site, serve):
         good.close()
 
 
-def test_preview_shows_drafts_with_a_badge_and_injects_the_reload_script(preview_site, serve):
-    preview = serve(preview_site)
+def test_preview_shows_drafts_with_a_badge_and_injects_the_reload_script(running_preview):
+    preview = running_preview
     status, _, body = request(preview, "/blog/draft/")
     assert status == 200
     html = body.decode()
@@ -297,10 +320,10 @@ def test_bind_elsewhere_warns(preview_site, serve):
     assert "warning: serving on 0.0.0.0" in err
 
 
-def test_busy_port_is_reported_without_traceback(preview_site, serve):
-    preview = serve(preview_site)
+def test_busy_port_is_reported_without_traceback(running_site, running_preview):
+    preview = running_preview
     # A real process: in this one, a serve that did start would never return.
-    result = preview_site.run("serve", "--port", str(preview.port), subprocess=True)
+    result = running_site.run("serve", "--port", str(preview.port), subprocess=True)
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{preview.port}" in result.stderr
 
