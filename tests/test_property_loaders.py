@@ -14,9 +14,11 @@ repeatable.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -93,48 +95,53 @@ def built(tmp_path_factory) -> Path:
     return root
 
 
-def fresh_site(tmp_path_factory, built: Path) -> tuple[SiteFolder, dict[str, bytes]]:
+@contextlib.contextmanager
+def fresh_site(tmp_path_factory, built: Path) -> Iterator[tuple[SiteFolder, dict[str, bytes]]]:
+    """A copy of the built site for one example, and its output. The copy
+    of an example that passed is removed when it ends (240 copies, a third
+    of the files a run leaves behind); a failing example's stays."""
     root = Path(tmp_path_factory.mktemp("example")) / "site"
     shutil.copytree(built, root, symlinks=True)
     site = SiteFolder(root)
-    return site, site.output_bytes()
+    yield site, site.output_bytes()
+    shutil.rmtree(root.parent, ignore_errors=True)  # tidying never fails an example
 
 
 @SETTINGS
 @given(front=st.one_of(mappings, extra_keys))
 def test_random_front_matter(tmp_path_factory, built: Path, front: str) -> None:
-    site, before = fresh_site(tmp_path_factory, built)
-    (site.root / "content" / "posts").mkdir(exist_ok=True)
-    (site.root / "content" / "posts" / "2026-01-01-random.md").write_text(f"---\n{front}---\nBody.\n", encoding="utf-8")
-    checked_build(site, before)
+    with fresh_site(tmp_path_factory, built) as (site, before):
+        (site.root / "content" / "posts").mkdir(exist_ok=True)
+        (site.root / "content" / "posts" / "2026-01-01-random.md").write_text(f"---\n{front}---\nBody.\n", encoding="utf-8")
+        checked_build(site, before)
 
 
 @SETTINGS
 @given(document=mappings, kind=st.sampled_from(["site.yaml", "business.yaml", "partners/random.yaml"]))
 def test_random_yaml_files(tmp_path_factory, built: Path, document: str, kind: str) -> None:
-    site, before = fresh_site(tmp_path_factory, built)
-    path = site.root / "content" / kind
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(document, encoding="utf-8")
-    checked_build(site, before)
+    with fresh_site(tmp_path_factory, built) as (site, before):
+        path = site.root / "content" / kind
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(document, encoding="utf-8")
+        checked_build(site, before)
 
 
 @SETTINGS
 @given(data=st.binary(max_size=600), where=st.sampled_from(["posts/2026-01-01-bytes.md", "pages/bytes.md",
                                                             "partners/bytes.yaml", "site.yaml", "products/widget.md"]))
 def test_random_bytes(tmp_path_factory, built: Path, data: bytes, where: str) -> None:
-    site, before = fresh_site(tmp_path_factory, built)
-    path = site.root / "content" / where
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    checked_build(site, before)
+    with fresh_site(tmp_path_factory, built) as (site, before):
+        path = site.root / "content" / where
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        checked_build(site, before)
 
 
 @SETTINGS
 @given(body=st.text(max_size=400), front=mappings)
 def test_random_text_after_valid_front_matter(tmp_path_factory, built: Path, body: str, front: str) -> None:
-    site, before = fresh_site(tmp_path_factory, built)
-    (site.root / "content" / "pages").mkdir(exist_ok=True)
-    text = f"---\ntitle: Random\n{front}---\n{body}"
-    (site.root / "content" / "pages" / "random.md").write_text(text, encoding="utf-8", errors="surrogatepass")
-    checked_build(site, before)
+    with fresh_site(tmp_path_factory, built) as (site, before):
+        (site.root / "content" / "pages").mkdir(exist_ok=True)
+        text = f"---\ntitle: Random\n{front}---\n{body}"
+        (site.root / "content" / "pages" / "random.md").write_text(text, encoding="utf-8", errors="surrogatepass")
+        checked_build(site, before)
