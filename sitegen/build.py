@@ -180,13 +180,14 @@ def _build_site(
     root = options.source.resolve()
     settings = _snapshot_settings(options, root)
     record = snapshot.read_record(root) if options.cache else None
-    replayed = _replay(options, root, settings, record)
+    scan = snapshot.InputScan(root)
+    replayed = _replay(options, root, settings, record, scan)
     if replayed is not None:
         seconds = time.perf_counter() - started
         return replace(replayed, seconds=seconds, timings={"unchanged check": seconds})
     recorder = snapshot.Recorder(root) if options.cache and options.cache_write else None
     if recorder is not None:
-        recorder.start()
+        recorder.start(scan)
     checked = time.perf_counter()
     checks: list[snapshot.UntouchedOutputs] = []
 
@@ -237,10 +238,14 @@ def _summary(site: Site, options: BuildOptions) -> tuple[str | None, str | None]
 
 
 def _replay(
-    options: BuildOptions, root: Path, settings: dict[str, object], record: snapshot.JsonObject | None
+    options: BuildOptions,
+    root: Path,
+    settings: dict[str, object],
+    record: snapshot.JsonObject | None,
+    scan: snapshot.InputScan,
 ) -> BuildResult | None:
     """The last build's result, when the no-change record proves this build
-    would write the same bytes (see snapshot.py)."""
+    would write the same bytes (see snapshot.py); `scan` lists the inputs."""
     if not options.cache:
         return None
     assert options.now is not None
@@ -248,6 +253,7 @@ def _replay(
         root, settings, options.now, lambda output_dir: _usable_output(options, root, output_dir),
         may_write=options.cache_write,
         record=record,
+        scan=scan,
     )
     if replayed is None:
         return None

@@ -308,6 +308,12 @@ def run_build(args: argparse.Namespace) -> int:
         strict=args.strict,
     )
     progress = _Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
+    if _HELD is not None:
+        # A process that builds once and leaves (`run`): the cyclic collector
+        # would only re-scan objects that live until the end. A build makes
+        # little cyclic garbage (the same peak memory either way for a
+        # 5,000-post cold build), and the preview, which lives on, keeps it.
+        gc.disable()
     try:
         result = build_site(options, progress.update if progress else None, keep=_HELD, waiting=_say_waiting)
     except BuildFailed as failed:

@@ -69,15 +69,14 @@ def read_regular(path: str | os.PathLike[str]) -> bytes:
     object cost more than the reading)."""
     descriptor, info = _open_regular_descriptor(path)
     try:
-        chunks = []
-        size = max(info.st_size, 0) + 1  # one more: a file that grew is read to its end
-        while True:
-            chunk = os.read(descriptor, size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size = 1 << 20
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        size = max(info.st_size, 0)
+        first = os.read(descriptor, size + 1)  # one more: a file that grew is read to its end
+        if len(first) == size:
+            return first  # all its bytes, and no more there: no second read needed
+        chunks = [first]
+        while chunks[-1]:
+            chunks.append(os.read(descriptor, 1 << 20))
+        return b"".join(chunks)
     finally:
         os.close(descriptor)
 

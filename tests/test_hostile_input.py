@@ -302,6 +302,7 @@ def test_unreadable_file_is_an_error_at_its_path(make_site) -> None:
 @pytest.mark.parametrize("where", [
     "content/static/passwd.txt",
     "content/posts/leak.md",
+    "content/posts/2024/leak.md",  # a link in a subfolder of a kind's folder
     "content/site.yaml",
     "themes/mine/static/leak.txt",
 ])
@@ -319,6 +320,20 @@ def test_nothing_outside_the_site_is_read_through_a_link(make_site, tmp_path, wh
     assert run.returncode == 1
     assert f"{where}: a link to {secret}, outside the site folder" in run.stderr
     assert not site.public.exists() or b"SECRET-CANARY" not in b"".join(site.output_bytes().values())
+
+
+def test_reading_gets_every_byte_whatever_the_size_the_file_system_reports(tmp_path):
+    """A file is read in one call when it holds the bytes its size says;
+    one that says 0 (as /proc files do) or that grew is read to its end."""
+    from sitegen.files import read_regular
+
+    empty, big = tmp_path / "empty.md", tmp_path / "big.md"
+    empty.write_bytes(b"")
+    big.write_bytes(b"x" * 3_000_001)
+    assert read_regular(empty) == b""
+    assert read_regular(big) == b"x" * 3_000_001
+    if Path("/proc/self/status").exists():
+        assert read_regular("/proc/self/status").startswith(b"Name:")
 
 
 def test_a_link_inside_the_site_is_followed(make_site):

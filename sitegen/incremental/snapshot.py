@@ -175,6 +175,26 @@ def _scan_output(output: Path) -> Listing:
     return _scan([(str(output), "")], follow=False)
 
 
+class InputScan:
+    """The site's inputs listed at most once per build: by the no-change
+    check, and the same listing kept for the build's record when the check
+    fails (`Recorder.start`). `fence` is the time taken just before listing."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.fence = 0
+        self._listing: Listing | None = None
+
+    def listing(self, not_before: int = 0) -> Listing:
+        """The inputs as listed after the time `not_before` (listed now if
+        they were not); raises OSError for unreadable folders."""
+        if self._listing is None or self.fence < not_before:
+            fence = time.time_ns()
+            self._listing = _scan_inputs(self.root)
+            self.fence = fence
+        return Listing(self._listing.folders, dict(self._listing.files), {})
+
+
 def _is_racy(signature: Signature, fence_ns: int) -> bool:
     return max(signature[0], signature[3]) >= fence_ns - RACY_NS
 
@@ -219,11 +239,11 @@ class Recorder:
         self._inputs: Listing | None = None
         self._build_fence = 0
 
-    def start(self) -> None:
+    def start(self, scan: InputScan | None = None) -> None:
         """Set the last record aside (a failed build must not leave one that
         a replay could trust; its page book stays true of the output folder,
         which a failed build does not touch) and list the inputs before the
-        build reads them."""
+        build reads them (`scan`: as the no-change check already did)."""
         try:
             os.replace(self.folder / RECORD_NAME, self.folder / SET_ASIDE_NAME)
         except FileNotFoundError:
@@ -231,8 +251,9 @@ class Recorder:
         except OSError:
             return  # a read-only cache: no record now, none written later
         try:
-            self._build_fence = time.time_ns()
-            inputs = _scan_inputs(self.root)
+            scan = scan if scan is not None else InputScan(self.root)
+            inputs = scan.listing()
+            self._build_fence = scan.fence
             for label, signature in inputs.files.items():
                 if _is_racy(signature, self._build_fence):
                     inputs.hashes[label] = _file_hash(_input_path(self.root, label))
@@ -410,10 +431,12 @@ def replay(
     output_for: Callable[[str], Path | None],
     may_write: bool,
     record: JsonObject | None,
+    scan: InputScan | None = None,
 ) -> Replay | None:
     """The last build's report if it is provably this build's too, else None.
 
-    `record` is `read_record(root)`. `output_for(output_dir)` is where this
+    `record` is `read_record(root)`; `scan` lists the inputs (and keeps the
+    listing for the build's record when this says no). `output_for(output_dir)` is where this
     build would write given the recorded site.yaml `output_dir` (None when
     that folder is refused). With `may_write`, a record holding racy files
     is refreshed (see the module docstring)."""
@@ -421,7 +444,7 @@ def replay(
         return None
     folder = cache_folder(root)
     try:
-        return _replay(record, folder, root, settings, now, output_for, may_write)
+        return _replay(record, folder, root, settings, now, output_for, may_write, scan or InputScan(root))
     except (OSError, KeyError, TypeError, ValueError, AttributeError):
         return None  # unreadable now, or a record not written by this module
 
@@ -434,6 +457,7 @@ def _replay(
     now: datetime,
     output_for: Callable[[str], Path | None],
     may_write: bool,
+    scan: InputScan,
 ) -> Replay | None:
     if record["fingerprint"] != _fingerprint() or record["settings"] != settings:
         return None
@@ -453,7 +477,7 @@ def _replay(
     # Racy files are about to be read: take the fence first, so that what is
     # verified after it may be trusted by the next build without reading.
     fence = time.time_ns() if may_write and (input_hashes or output_hashes) else None
-    inputs = _scan_inputs(root)
+    inputs = scan.listing(not_before=fence or 0)
     if inputs.folders != stored_inputs["folders"] or inputs.files != stored_inputs["files"]:
         return None
     outputs = _scan_output(output)
