@@ -167,10 +167,6 @@ def _input_path(root: Path, label: str) -> str:
     return os.path.join(base, rest)
 
 
-def _scan_inputs(root: Path) -> Listing:
-    return _scan(_input_tops(root), follow=True, skip=frozenset({"__pycache__"}))
-
-
 def _scan_output(output: Path) -> Listing:
     return _scan([(str(output), "")], follow=False)
 
@@ -190,7 +186,7 @@ class InputScan:
         they were not); raises OSError for unreadable folders."""
         if self._listing is None or self.fence < not_before:
             fence = time.time_ns()
-            self._listing = _scan_inputs(self.root)
+            self._listing = _scan(_input_tops(self.root), follow=True, skip=frozenset({"__pycache__"}))
             self.fence = fence
         return Listing(self._listing.folders, dict(self._listing.files), {})
 
