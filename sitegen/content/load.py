@@ -186,7 +186,11 @@ def _walk_files(top: str, onerror: Callable[[OSError], None]) -> Iterator[tuple[
                 except OSError:
                     is_dir = False
                 if not is_dir:
-                    files.append((entry.name, entry.is_symlink()))
+                    try:
+                        is_link = entry.is_symlink()
+                    except OSError:  # (a file system that needs an lstat): checked as a link
+                        is_link = True
+                    files.append((entry.name, is_link))
                 elif not is_ignored_name(entry.name) and not entry.is_symlink():
                     folders.append(entry.path)
     except OSError as error:
