@@ -167,15 +167,19 @@ def _folder_problem(folder: Path, problems: Problems) -> bool:
 
 
 def _walk_error(problems: Problems) -> Callable[[OSError], None]:
-    """os.walk's error handler: a folder that cannot be read is an error at
+    """The walk's error handler: a folder that cannot be read is an error at
     its path, never a kind of content silently missing."""
     return lambda exc: problems.error(exc.filename or "content", 0, f"cannot read folder: {exc.strerror or exc}")
 
 
-def _walk_files(top: str, onerror: Callable[[OSError], None]) -> Iterator[tuple[str, list[tuple[str, bool]]]]:
-    """os.walk's top-down order and errors, without descending into ignored
-    or linked folders, giving each file's name and whether it is itself a
-    symbolic link (os.scandir already knows: no lstat per file)."""
+def _walk_files(
+    top: str, onerror: Callable[[OSError], None], ignored: Callable[[str], bool] = is_ignored_name
+) -> Iterator[tuple[str, list[tuple[str, bool]]]]:
+    """os.walk's top-down order and errors, without descending into linked
+    folders or folders with `ignored` names, giving each file's name and
+    whether it is itself a symbolic link (os.scandir already knows: no lstat
+    per file). Walks do not descend into linked folders, so only a file that
+    is itself a link can lead out of a folder found inside the site."""
     files: list[tuple[str, bool]] = []
     folders: list[str] = []
     try:
@@ -191,14 +195,14 @@ def _walk_files(top: str, onerror: Callable[[OSError], None]) -> Iterator[tuple[
                     except OSError:  # (a file system that needs an lstat): checked as a link
                         is_link = True
                     files.append((entry.name, is_link))
-                elif not is_ignored_name(entry.name) and not entry.is_symlink():
+                elif not ignored(entry.name) and not entry.is_symlink():
                     folders.append(entry.path)
     except OSError as error:
         onerror(error)
         return
     yield top, files
     for folder in folders:
-        yield from _walk_files(folder, onerror)
+        yield from _walk_files(folder, onerror, ignored)
 
 
 def _collection(folder: Path, suffixes: tuple[str, ...], inside: tuple[str, ...], problems: Problems) -> list[str]:
@@ -213,8 +217,6 @@ def _collection(folder: Path, suffixes: tuple[str, ...], inside: tuple[str, ...]
                 continue
             path = os.path.join(directory, name)
             if os.path.splitext(name)[1].lower() in suffixes:
-                # Walks do not descend into linked folders, so only a file
-                # that is itself a link can lead out of the site.
                 if not is_link or _inside(path, inside, problems):
                     found.append(path)
             else:
@@ -375,13 +377,6 @@ def load_site(
     return records
 
 
-def _listed_inside(path: str, inside: tuple[str, ...], problems: Problems) -> bool:
-    """`_inside` for a file os.walk listed under a folder already found
-    inside: walks do not descend into linked folders, so only a file that
-    is itself a link can lead out (one lstat, not a realpath, per file)."""
-    return not os.path.islink(path) or _inside(path, inside, problems)
-
-
 def _inside(path: str, inside: tuple[str, ...], problems: Problems) -> bool:
     """Whether `path` stays inside the site folder; a link out is an error."""
     target = outside(path, inside)
@@ -397,10 +392,10 @@ def _static_files(static: Path, inside: tuple[str, ...], problems: Problems) -> 
     if _folder_problem(static, problems) or not _inside(str(static), inside, problems):
         return []
     found: list[str] = []
-    for directory, subdirectories, files in os.walk(static, onerror=_walk_error(problems)):
-        subdirectories[:] = [d for d in subdirectories if not d.startswith(".")]
-        for name in files:
-            if name.startswith("."):
+    hidden: Callable[[str], bool] = lambda name: name.startswith(".")
+    for directory, files in _walk_files(str(static), _walk_error(problems), hidden):
+        for name, is_link in files:
+            if hidden(name):
                 continue
             path = os.path.join(directory, name)
             try:
@@ -409,7 +404,7 @@ def _static_files(static: Path, inside: tuple[str, ...], problems: Problems) -> 
                 problems.error(path, 0, f"cannot read file: {exc.strerror or exc}")
                 continue
             if stat.S_ISREG(mode):
-                if _listed_inside(path, inside, problems):
+                if not is_link or _inside(path, inside, problems):
                     found.append(path)
             elif not stat.S_ISDIR(mode):  # a link to a folder is not followed, as before
                 problems.error(path, 0, NOT_REGULAR)

@@ -235,7 +235,7 @@ class Recorder:
         self._inputs: Listing | None = None
         self._build_fence = 0
 
-    def start(self, scan: InputScan | None = None) -> None:
+    def start(self, scan: InputScan) -> None:
         """Set the last record aside (a failed build must not leave one that
         a replay could trust; its page book stays true of the output folder,
         which a failed build does not touch) and list the inputs before the
@@ -247,7 +247,6 @@ class Recorder:
         except OSError:
             return  # a read-only cache: no record now, none written later
         try:
-            scan = scan if scan is not None else InputScan(self.root)
             inputs = scan.listing()
             self._build_fence = scan.fence
             for label, signature in inputs.files.items():
@@ -427,7 +426,7 @@ def replay(
     output_for: Callable[[str], Path | None],
     may_write: bool,
     record: JsonObject | None,
-    scan: InputScan | None = None,
+    scan: InputScan,
 ) -> Replay | None:
     """The last build's report if it is provably this build's too, else None.
 
@@ -440,7 +439,7 @@ def replay(
         return None
     folder = cache_folder(root)
     try:
-        return _replay(record, folder, root, settings, now, output_for, may_write, scan or InputScan(root))
+        return _replay(record, folder, root, settings, now, output_for, may_write, scan)
     except (OSError, KeyError, TypeError, ValueError, AttributeError):
         return None  # unreadable now, or a record not written by this module
 
