@@ -516,6 +516,11 @@ def _advice(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str] | None:
         return None
     problem = exc.problem or ""
     where = lines[mark.line]
+    if problem.startswith("exceeded maximum nesting depth"):
+        # libyaml's own bound (PyYAML 6.0.4 on), met before MAX_NESTING's.
+        return _error_line(exc, text), (
+            f"lists and mappings are nested more than {MAX_NESTING} levels deep here: flatten them"
+        )
     if "\t" in problem or "cannot start any token" in problem and "\t" in where:
         tabbed = next((n for n, line in enumerate(lines) if "\t" in line[: len(line) - len(line.lstrip())]), mark.line)
         return tabbed + 1, "a tab indents this line: indent with spaces (YAML does not allow tabs for indentation)"
