@@ -536,6 +536,32 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.std
         _say(err, f"sitegen: cannot listen on {options.bind}:{options.port}: {exc.strerror or exc}"
              + (" (is another preview running? try --port 0 for any free port)" if options.port else ""))
         return 1
+    previous_term = signal.signal(signal.SIGTERM, _interrupt)
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="sitegen-http", daemon=True
+    )
+    # From here on, Ctrl-C stops the preview cleanly wherever it lands: the
+    # address is printed inside, and a client may be served before the main
+    # thread reaches the rebuild loop.
+    try:
+        serving.start()
+        _announce(out, root, server, options)
+        batcher.run()  # rebuilds here, in the main thread, until Ctrl-C
+    except KeyboardInterrupt:
+        pass
+    finally:
+        preview.stop()
+        stop_watching()
+        if serving.is_alive():
+            server.shutdown()  # (waits for serve_forever: only once it runs)
+        server.server_close()
+        signal.signal(signal.SIGTERM, previous_term)
+    _say(out, "sitegen: preview stopped")
+    return 0
+
+
+def _announce(out: TextIO, root: Path, server: PreviewHTTPServer, options: ServeOptions) -> None:
+    """Say where the preview is, and open it in a browser if asked."""
     host, port = str(server.server_address[0]), int(server.server_address[1])
     shown_host = "localhost" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{port}/"
@@ -545,23 +571,6 @@ def serve(options: ServeOptions, out: TextIO = sys.stdout, err: TextIO = sys.std
         import webbrowser
 
         webbrowser.open(url)
-    previous_term = signal.signal(signal.SIGTERM, _interrupt)
-    serving = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="sitegen-http", daemon=True
-    )
-    serving.start()
-    try:
-        batcher.run()  # rebuilds here, in the main thread, until Ctrl-C
-    except KeyboardInterrupt:
-        pass
-    finally:
-        preview.stop()
-        stop_watching()
-        server.shutdown()
-        server.server_close()
-        signal.signal(signal.SIGTERM, previous_term)
-    _say(out, "sitegen: preview stopped")
-    return 0
 
 
 def _interrupt(signum: int, frame: object) -> None:

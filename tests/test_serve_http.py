@@ -312,6 +312,17 @@ def test_ctrl_c_stops_cleanly(preview_site, serve):
     assert "Traceback" not in err
 
 
+def test_ctrl_c_as_soon_as_the_address_shows_stops_cleanly(preview_site, serve):
+    """Before, a Ctrl-C between the address line and the rebuild loop (a
+    user quick to regret, or a client served first) ended in "sitegen:
+    interrupted" and exit 130."""
+    for _ in range(3):
+        preview = serve(preview_site)  # returns as soon as the address is printed
+        code, out, err = preview.stop()
+        assert (code, "Traceback" in err) == (0, False), err
+        assert "preview stopped" in out
+
+
 def test_bind_elsewhere_warns(preview_site, serve):
     preview = serve(preview_site, "--bind", "0.0.0.0")
     assert request(preview, "/")[0] == 200
