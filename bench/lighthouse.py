@@ -87,12 +87,22 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A browser that dropped a request (a page left while an image
+        loaded) is not an error. Its traceback, printed by a thread that may
+        outlive `served`, would land in whatever stderr is current then."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 @contextlib.contextmanager
 def served(folder: Path, headers: dict[str, str]) -> Iterator[str]:
     """Serve `folder` on 127.0.0.1 (a free port) while the block runs;
     gives its origin, `http://127.0.0.1:PORT`."""
     handler = type("Handler", (_Handler,), {"extra": headers})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
+    server = _Server(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
