@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -286,7 +287,8 @@ def test_the_preview_keeps_the_files_of_photos_shown_only_in_a_post_body(make_si
     other = site.root / "content/static/images/other.jpg"
     other.write_bytes(phone_photo(1200, 900, orientation=1))
     site.write({"content/posts/2026-05-03-yard.md": "---\ntitle: Yard\ndate: 2026-05-03\n---\n![The yard](/images/other.jpg)\n"})
-    options = BuildOptions(source=site.root)
+    # One moment for the preview and the cold builds it is compared with.
+    options = BuildOptions(source=site.root, now=datetime(2026, 6, 15, 12, tzinfo=timezone.utc))
     session = BuildSession(options, watched=True)
 
     def statics(rendered) -> list[str]:

@@ -56,7 +56,9 @@ def link_check(root: Path) -> tuple[list[str], int]:
     A link written in a text that leads nowhere stops the build itself
     (plan/written_links.py), with the message the rendered check gives."""
     try:
-        rendered = render_site(BuildOptions(source=root, now=NOW))
+        # No cache: the example is checked where it lies, in the checkout,
+        # which a test must not write to.
+        rendered = render_site(BuildOptions(source=root, now=NOW, cache=False))
     except BuildFailed as failed:
         return [p.format() for p in failed.problems.errors], 0
     site = rendered.site
