@@ -10,6 +10,10 @@ from typing import Callable
 
 # How long a burst of events lasts: what arrives within it is one change.
 DEBOUNCE_SECONDS = 0.008
+# How long a file still open for writing may hold a rebuild back, counted
+# from the last event: a writer that never says it closed (a chmod, a
+# truncate, a log kept open) delays the rebuild by this much, no more.
+WRITE_PATIENCE_SECONDS = 0.5
 
 _IGNORED_SUFFIXES = ("~", ".swp", ".swx", ".swo", ".tmp", ".part", ".crdownload")
 
@@ -46,26 +50,49 @@ class ChangeBatcher:
     event opens a short window, and everything that arrives in it is one change.
     Events during a rebuild start the next one as soon as it ends.
 
+    A save that writes in place (truncate, write, close) is seen as "modified"
+    before its bytes are all there. Where the system reports the close (Linux),
+    a file still open for writing holds the rebuild until it is closed, so the
+    preview never builds from half a file (an empty YAML file is an error) nor
+    twice for one save when the writer pauses. `add(path, writing=True)` says a
+    path is being written; any later event for it says it is done.
+
     `run` rebuilds in the thread that calls it: the preview calls it from the
     main thread (the HTTP server has its own), where a Markdown body too slow
     to convert can be stopped by a timer (content/markup.py), as in a build.
     """
 
-    def __init__(self, rebuild: Callable[[list[Path]], None], delay: float = DEBOUNCE_SECONDS) -> None:
+    def __init__(
+        self,
+        rebuild: Callable[[list[Path]], None],
+        delay: float = DEBOUNCE_SECONDS,
+        patience: float = WRITE_PATIENCE_SECONDS,
+    ) -> None:
         self._rebuild = rebuild
         self._delay = delay
-        self._lock = threading.Lock()
+        self._patience = patience
+        self._changed = threading.Condition()
         self._pending: set[Path] = set()
+        self._writing: set[Path] = set()
+        self._last_event = 0.0
         self._wake = threading.Event()
         self._closed = False
 
-    def add(self, path: Path) -> None:
-        with self._lock:
+    def add(self, path: Path, writing: bool = False) -> None:
+        with self._changed:
             self._pending.add(path)
+            if writing:
+                self._writing.add(path)
+            else:
+                self._writing.discard(path)
+            self._last_event = time.monotonic()
+            self._changed.notify_all()
         self._wake.set()
 
     def close(self) -> None:
-        self._closed = True
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
         self._wake.set()
 
     def run(self) -> None:
@@ -76,11 +103,23 @@ class ChangeBatcher:
             if self._closed:
                 return
             time.sleep(self._delay)
+            self._wait_for_writers()
             self._wake.clear()
-            with self._lock:
+            with self._changed:
                 batch, self._pending = sorted(self._pending), set()
             if batch:
                 self._rebuild(batch)
+
+    def _wait_for_writers(self) -> None:
+        """Until no file of the burst is open for writing, or none has
+        moved for `patience` seconds."""
+        with self._changed:
+            while self._writing and not self._closed:
+                left = self._last_event + self._patience - time.monotonic()
+                if left <= 0:
+                    self._writing.clear()
+                    return
+                self._changed.wait(timeout=min(left, 0.5))  # short waits: Ctrl-C
 
 
 def start_watching(root: Path, batcher: ChangeBatcher) -> object:
@@ -91,6 +130,8 @@ def start_watching(root: Path, batcher: ChangeBatcher) -> object:
         def on_any_event(self, event: FileSystemEvent) -> None:
             if event.event_type in ("opened", "closed_no_write") or event.is_directory and event.event_type == "modified":
                 return
+            # Still open for writing, where a "closed" event will follow.
+            writing = reports_close and not event.is_directory and event.event_type in ("modified", "created")
             for raw in (event.src_path, getattr(event, "dest_path", "")):
                 if not raw:
                     continue
@@ -107,9 +148,12 @@ def start_watching(root: Path, batcher: ChangeBatcher) -> object:
                     observer.schedule(self, str(path), recursive=True)
                 if top == ("content",) and len(path.relative_to(root).parts) == 1 and event.event_type == "created":
                     observer.schedule(self, str(path), recursive=True)
-                batcher.add(path)
+                batcher.add(path, writing=writing)
 
     observer = Observer()
+    # inotify reports when a file written to is closed; the other observers
+    # (macOS, Windows, polling) do not, and a rebuild never waits for it.
+    reports_close = type(observer).__name__ == "InotifyObserver"
     handler = Handler()
     for folder in (root / "content", root / "themes"):
         if folder.is_dir():
