@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import threading
 import time
@@ -510,6 +511,44 @@ def test_a_file_never_reported_closed_is_rebuilt_after_the_patience(make_site):
     finally:
         handle.close()
     assert batches and post in batches[0]
+
+
+def test_a_file_moved_in_whole_is_rebuilt_at_once(make_site, tmp_path):
+    """Moving a finished post into the site is reported as "created", but no
+    close follows: the rebuild must not wait for one."""
+    from sitegen.preview.watch import ChangeBatcher
+
+    site = make_site(PREVIEW_FILES)
+    draft = tmp_path / "new.md"
+    draft.write_text("---\ntitle: New\ndate: 2026-01-03\n---\nHi.\n")
+    batches: list[list] = []
+    # Patience far beyond the wait below: only a rebuild that did not wait passes.
+    batcher = ChangeBatcher(batches.append, patience=10 * PATIENCE)
+
+    def write() -> None:
+        os.replace(draft, site.root / "content/posts/new.md")
+        deadline = time.monotonic() + PATIENCE
+        while not batches and time.monotonic() < deadline:
+            time.sleep(0.01)
+        batcher.close()
+
+    _watch_while(site, batcher, write)
+    assert batches and site.root / "content/posts/new.md" in batches[0]
+
+
+def test_closing_the_batcher_while_a_file_is_written_stops_it_without_a_rebuild(tmp_path):
+    from sitegen.preview.watch import ChangeBatcher
+
+    batches: list[list] = []
+    batcher = ChangeBatcher(batches.append, patience=10 * PATIENCE)
+    batcher.add(tmp_path / "half.md", writing=True)
+    running = threading.Thread(target=batcher.run, daemon=True)
+    running.start()
+    time.sleep(0.05)  # in the wait for the writer, or about to be
+    batcher.close()
+    running.join(timeout=PATIENCE)
+    assert not running.is_alive(), "run() must return once closed"
+    assert batches == [], "the half-written file is never built"
 
 
 def test_the_network_report_is_a_page_of_the_preview_only(preview_site, serve):

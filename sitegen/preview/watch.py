@@ -3,6 +3,8 @@ into one rebuild per burst of them (an editor's save writes several)."""
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 import time
 from pathlib import Path
@@ -55,7 +57,9 @@ class ChangeBatcher:
     a file still open for writing holds the rebuild until it is closed, so the
     preview never builds from half a file (an empty YAML file is an error) nor
     twice for one save when the writer pauses. `add(path, writing=True)` says a
-    path is being written; any later event for it says it is done.
+    path is being written, `writing=False` that it is done (closed, deleted,
+    moved), `writing=None` leaves that as it was (a change of mode or time). A
+    path not done `patience` seconds after its last such event is given up on.
 
     `run` rebuilds in the thread that calls it: the preview calls it from the
     main thread (the HTTP server has its own), where a Markdown body too slow
@@ -73,19 +77,17 @@ class ChangeBatcher:
         self._patience = patience
         self._changed = threading.Condition()
         self._pending: set[Path] = set()
-        self._writing: set[Path] = set()
-        self._last_event = 0.0
+        self._writing: dict[Path, float] = {}  # path -> when it was last written to
         self._wake = threading.Event()
         self._closed = False
 
-    def add(self, path: Path, writing: bool = False) -> None:
+    def add(self, path: Path, writing: bool | None = False) -> None:
         with self._changed:
             self._pending.add(path)
             if writing:
-                self._writing.add(path)
-            else:
-                self._writing.discard(path)
-            self._last_event = time.monotonic()
+                self._writing[path] = time.monotonic()
+            elif writing is not None:
+                self._writing.pop(path, None)
             self._changed.notify_all()
         self._wake.set()
 
@@ -99,27 +101,48 @@ class ChangeBatcher:
         """Rebuild for each burst of events until `close`."""
         while True:
             while not self._wake.wait(timeout=0.5):  # short waits: Ctrl-C is seen at once
-                pass
+                if self._closed:
+                    return
             if self._closed:
                 return
             time.sleep(self._delay)
-            self._wait_for_writers()
-            self._wake.clear()
-            with self._changed:
-                batch, self._pending = sorted(self._pending), set()
+            batch = self._burst()
+            if batch is None:
+                return
             if batch:
                 self._rebuild(batch)
 
-    def _wait_for_writers(self) -> None:
-        """Until no file of the burst is open for writing, or none has
-        moved for `patience` seconds."""
+    def _burst(self) -> list[Path] | None:
+        """The paths of the burst, once none of them is still being written
+        (or given up on); None if closed meanwhile. Taken under the same lock
+        that saw no writer, so a write starting just after is left for the
+        next burst."""
         with self._changed:
-            while self._writing and not self._closed:
-                left = self._last_event + self._patience - time.monotonic()
-                if left <= 0:
-                    self._writing.clear()
-                    return
-                self._changed.wait(timeout=min(left, 0.5))  # short waits: Ctrl-C
+            while not self._closed:
+                now = time.monotonic()
+                for path, when in list(self._writing.items()):
+                    if when + self._patience <= now:
+                        del self._writing[path]
+                if not self._writing:
+                    break
+                soonest = min(self._writing.values()) + self._patience - now
+                self._changed.wait(timeout=min(soonest, 0.5))  # short waits: Ctrl-C
+            if self._closed:
+                return None
+            self._wake.clear()
+            batch, self._pending = sorted(self._pending), set()
+            return batch
+
+
+def _just_created(raw: str) -> bool:
+    """A regular file still empty: made by open(), its bytes to come. Not a
+    file moved or copied in whole, a link, or a folder's contents written
+    before the watcher saw the folder: no close will follow those."""
+    try:
+        info = os.lstat(raw)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size == 0
 
 
 def start_watching(root: Path, batcher: ChangeBatcher) -> object:
@@ -130,8 +153,14 @@ def start_watching(root: Path, batcher: ChangeBatcher) -> object:
         def on_any_event(self, event: FileSystemEvent) -> None:
             if event.event_type in ("opened", "closed_no_write") or event.is_directory and event.event_type == "modified":
                 return
-            # Still open for writing, where a "closed" event will follow.
-            writing = reports_close and not event.is_directory and event.event_type in ("modified", "created")
+            writing: bool | None = False
+            if event.event_type == "attrib":
+                writing = None  # a mode or time change says nothing of the bytes
+            elif reports_close and not event.is_directory:
+                # Still open for writing, where a "closed" event will follow.
+                writing = event.event_type == "modified" or (
+                    event.event_type == "created" and _just_created(os.fsdecode(event.src_path))
+                )
             for raw in (event.src_path, getattr(event, "dest_path", "")):
                 if not raw:
                     continue
