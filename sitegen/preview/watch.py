@@ -13,8 +13,8 @@ from typing import Callable
 # How long a burst of events lasts: what arrives within it is one change.
 DEBOUNCE_SECONDS = 0.008
 # How long a file still open for writing may hold a rebuild back, counted
-# from the last event: a writer that never says it closed (a chmod, a
-# truncate, a log kept open) delays the rebuild by this much, no more.
+# from its last write: a file that is never closed (a truncate(1) from
+# outside, a program keeping it open) delays the rebuild by this much.
 WRITE_PATIENCE_SECONDS = 0.5
 
 _IGNORED_SUFFIXES = ("~", ".swp", ".swx", ".swo", ".tmp", ".part", ".crdownload")
