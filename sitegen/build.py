@@ -368,20 +368,28 @@ def _refuse(problems: Problems, options: BuildOptions, site: Site, message: str)
         problems.error(site.config.source.path, site.config.output_dir_line, message)
 
 
-def check_rendered_links(rendered: RenderedSite, problems: Problems) -> int:
-    """Broken internal links of a rendered site as errors; returns the links checked."""
+def check_rendered_links(rendered: RenderedSite, problems: Problems, options: BuildOptions) -> int:
+    """Broken internal links of a rendered site as errors (links to what the
+    build date withholds as warnings); returns the links checked."""
+    from .plan.written_links import Withheld
     from .render.links import check_links  # only `check` needs it: keep it out of build start-up
     from .render.theme import template_dirs
 
     site = rendered.site
+    statics = [static.output for static in rendered.routes.static]
+    withheld = Withheld(
+        site, rendered.public, {route.output for route in rendered.routes.pages} | set(statics), build_moment(options),
+        options.drafts, options.future,
+    )
     return check_links(
         rendered.files,
         rendered.routes.pages,
-        [static.output for static in rendered.routes.static],
+        statics,
         rendered.public.base_url,
         site.root,
         template_dirs(site.root, site.config.theme),
         problems,
+        withheld,
     )
 
 
@@ -400,7 +408,7 @@ def check_site(options: BuildOptions, links_only: bool = False) -> Problems:
     except BuildFailed as failed:
         return failed.problems
     problems = Problems(root)
-    check_rendered_links(rendered, problems)
+    check_rendered_links(rendered, problems, options)
     if links_only:
         return problems
     for warning in rendered.warnings:

@@ -134,7 +134,7 @@ def _add_check(commands: _Commands) -> None:
         "--links",
         action="store_true",
         help="only check that internal links and #anchors land (and report errors that "
-        "stop rendering); other warnings are not printed",
+        "stop rendering); warnings other than links to what the date withholds are not printed",
     )
 
 
@@ -378,11 +378,11 @@ def run_check(args: argparse.Namespace) -> int:
         base_url=choose_base_url(args.base_url, os.environ),
     )
     problems = check_site(options, links_only=args.links)
+    # (with --links, the only warnings are links to what the date withholds)
     _print_problems(problems.errors, sys.stderr)
-    if not args.links:
-        _print_problems(problems.warnings, sys.stderr)
+    _print_problems(problems.warnings, sys.stderr)
     errors = len(problems.errors)
-    warnings = 0 if args.links else len(problems.warnings)
+    warnings = len(problems.warnings)
     if errors:
         print(
             f"sitegen: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}",

@@ -255,7 +255,7 @@ class BuildSession:
         sources, self._image_jobs = _static_sources(site, public, problems, images, self._image_folder(root))
         routes = plan_routes(public, sources, problems, self._route_memo)
         self._fragment_links = (
-            check_written_links(root, records, public, routes, site.config.base_url, problems)
+            check_written_links(root, records, site, public, routes, problems, now, options.drafts, options.future)
             if options.written_links else []
         )
         clock.lap("routes")

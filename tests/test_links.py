@@ -434,3 +434,101 @@ def test_the_preview_sees_a_link_break_when_the_page_it_names_goes(make_site):
     team.write_text("---\ntitle: Team\n---\nUs.\n")
     session.forget([team])
     session.render()
+
+
+# --------------------------------------------------------------------------
+# Links to what the date alone takes away or has not brought yet: warnings,
+# never a failed build (alliances end; the site must keep building).
+
+def _epoch(day: str) -> str:
+    return str(int(datetime.fromisoformat(day + "T12:00:00+00:00").timestamp()))
+
+
+DATED_FILES: dict[str, str | None] = {
+    "content/capabilities/chilled.md": "---\ntitle: Chilled delivery\n---\nCold all the way.\n",
+    "content/partners/pedal.yaml": "name: Pedal & Post\ndisclosure: credited\nprovides: [chilled]\nsells: [widget]\nuntil: 2026-06-30\n",
+    "content/partners/quiet.yaml": "name: Quiet Kitchen\ndisclosure: white-label\nprovides: [design]\n",
+    "content/posts/2026-07-10-summer.md": "---\ntitle: Summer menu\ndate: 2026-07-10\n---\nSoon.\n",
+    POST: "---\ntitle: Hello\ndate: 2026-01-02\n---\n"
+          "We deliver [chilled](/capabilities/chilled/) with [Pedal](/network/#pedal).\n\n"
+          "Buy [here](/where-to-buy/); see the [summer menu](/blog/summer/).\n",
+}
+
+
+def test_an_alliance_ending_turns_its_links_into_warnings_not_a_failed_build(make_site, tmp_path):
+    site = make_site(DATED_FILES)
+    first = site.build()  # 2026-06-15: Pedal is active; the summer post is not out yet
+    assert first.returncode == 0, first.stderr
+    assert first.error_lines == [
+        f"{POST}:7: warning: link to /blog/summer/ in /blog/hello/: that post is published on "
+        "2026-07-10; until then the link leads to the not-found page (a scheduled rebuild publishes it on the day)",
+    ]
+    # The day after the alliance ends, with no file edited.
+    later = {"SOURCE_DATE_EPOCH": _epoch("2026-07-01")}
+    run = site.run("build", env=later)
+    assert run.returncode == 0, run.stderr
+    warned = [line for line in run.error_lines if "link to" in line]
+    assert warned == [
+        f"{POST}:5: warning: link to /capabilities/chilled/ in /blog/hello/: capability 'Chilled delivery' "
+        "(chilled) is not offered on 2026-07-01 (no active partner provides it), so its page is not published; "
+        "until it is, the link leads to the not-found page: remove it or add a provider",
+        f"{POST}:5: warning: link to /network/#pedal in /blog/hello/: Pedal & Post is not an active partner on "
+        "2026-07-01, so the network page has no such anchor; until it is, the link leads to the top of that page",
+        f"{POST}:7: warning: link to /blog/summer/ in /blog/hello/: that post is published on 2026-07-10; "
+        "until then the link leads to the not-found page (a scheduled rebuild publishes it on the day)",
+        f"{POST}:7: warning: link to /where-to-buy/ in /blog/hello/: no credited reseller is active on "
+        "2026-07-01, so /where-to-buy/ is not published; until one is, the link leads to the not-found page",
+    ]
+    assert not (site.public / "capabilities/chilled").exists()
+    # What a build from the cache wrote equals a cold build of the same day.
+    cold = tmp_path / "cold"
+    assert site.run("build", "--no-cache", "--output", str(cold), env=later).returncode == 0
+    assert site.output_bytes() == site.output_bytes(cold)
+    # --strict fails on them, as on every warning; `check --links` reports them.
+    assert site.run("build", "--strict", env=later).returncode == 1
+    checked = site.run("check", "--links", env=later)
+    assert checked.returncode == 0
+    assert sum("warning: link to" in line for line in checked.error_lines) == 4
+    # On the summer post's day it is published and its link lands.
+    summer = site.run("build", env={"SOURCE_DATE_EPOCH": _epoch("2026-07-10")})
+    assert summer.returncode == 0 and "/blog/summer/" not in summer.stderr
+    assert (site.public / "blog/summer/index.html").is_file()
+
+
+def test_links_to_what_never_was_or_to_a_white_label_partner_stay_errors(make_site):
+    site = make_site({
+        **DATED_FILES,
+        POST: "---\ntitle: Hello\ndate: 2026-01-02\n---\n"
+              "[Baking](/capabilities/baking/), [quiet](/network/#quiet), [draft](/blog/secret/).\n",
+        "content/posts/secret.md": "---\ntitle: Secret\ndate: 2026-01-01\ndraft: true\n---\nShh.\n",
+    })
+    run = site.build()
+    assert run.returncode == 1
+    assert run.error_lines == [
+        f"{POST}:5: broken link to /blog/secret/ in /blog/hello/",
+        f"{POST}:5: broken link to /capabilities/baking/ in /blog/hello/",
+    ]
+    # (anchors are checked once the pages render, when nothing else is wrong)
+    site.write({POST: "---\ntitle: Hello\ndate: 2026-01-02\n---\nSee [quiet](/network/#quiet).\n"})
+    run = site.build()
+    assert run.returncode == 1
+    assert run.error_lines == [f"{POST}:5: broken link to /network/#quiet in /blog/hello/ (no element with id 'quiet')"]
+    assert not site.public.exists()
+
+
+def test_the_preview_warns_of_a_withheld_link_at_every_rebuild(make_site):
+    """A text whose link did not land is looked at again by the next
+    rebuild, even when the site's pages stay the same."""
+    from sitegen.session import BuildSession
+
+    site = make_site({
+        **DATED_FILES, "content/pages/other.md": "---\ntitle: Other\n---\nHi.\n",
+        POST: "---\ntitle: Hello\ndate: 2026-01-02\n---\nSee the [summer menu](/blog/summer/).\n",
+    })
+    session = BuildSession(BuildOptions(source=site.root, now=NOW), watched=True)
+    other = site.root / "content/pages/other.md"
+    for words in ("Hello.", "Hello again."):
+        warnings = [p.format() for p in session.render().warnings]
+        assert any("link to /blog/summer/" in w for w in warnings), warnings
+        other.write_text(f"---\ntitle: Other\n---\n{words}\n")  # the same pages, one edited
+        session.forget([other])

@@ -12,6 +12,13 @@ each link is looked up in the set of the build's outputs; a link to a `#fragment
 the page it leads to once the pages are rendered (`check_fragments`).
 Links on other sites are never fetched. Links the theme writes are made
 from the route map: `sitegen check --links` checks those too.
+
+A link to a page that the date alone took away, or has not brought yet, is
+a warning, not an error (DESIGN.md: alliances end; the site must keep
+building): a capability no active partner provides now, a post dated after
+the build, /where-to-buy/ while no credited reseller is active, the anchor
+of a credited partner not active now (`Withheld`). A link to something that
+does not exist, or to a white-label partner, stays an error.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import html
 import posixpath
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 from urllib.parse import unquote, urlsplit
@@ -27,8 +35,10 @@ from urllib.parse import unquote, urlsplit
 from ..content.images import IMAGE_KEYS
 from ..content.load import Record, Records
 from ..content.markup import written_links
+from ..content.model import Site
 from ..errors import Problems
 from ..view.objects import PublicSite
+from ..view.posts import visibility
 from .pages import RouteMap
 
 
@@ -91,6 +101,14 @@ class _Resolver:
         return relative in self.outputs or relative + "/index.html" in self.outputs
 
 
+def outputs_named(site_path: str) -> tuple[str, ...]:
+    """The output files a site path can name (as `_Resolver.lands` looks)."""
+    relative = site_path.lstrip("/")
+    if relative == "" or relative.endswith("/"):
+        return (relative + "index.html",)
+    return (relative, relative + "/index.html")
+
+
 def _texts(public: PublicSite) -> Iterator[tuple[str, str, str]]:
     """(source path, page URL, Markdown) of every text the site publishes."""
     for group in (public.posts, public.pages, public.products, public.withdrawn_products, public.capabilities):
@@ -135,15 +153,63 @@ class FragmentLink:
     at: int
 
 
+class Withheld:
+    """What the build date keeps off the site that a later (or earlier) date
+    publishes: page outputs and `(page output, id)` anchors, each with why,
+    as the end of a warning."""
+
+    def __init__(self, site: Site, public: PublicSite, outputs: set[str], now: datetime,
+                 include_drafts: bool, include_future: bool) -> None:
+        self.pages: dict[str, str] = {}
+        self.anchors: dict[tuple[str, str], str] = {}
+        for capability in site.capabilities:
+            output = f"capabilities/{capability.slug}/index.html"
+            if output not in outputs:
+                self.pages[output] = (
+                    f"capability '{capability.title}' ({capability.slug}) is not offered on {now.date()} (no active partner "
+                    "provides it), so its page is not published; until it is, the link leads to the "
+                    "not-found page: remove it or add a provider"
+                )
+        for post in site.posts:
+            shown, future = visibility(post, now, include_drafts, include_future)
+            output = f"blog/{post.slug}/index.html"
+            if not shown and future and not post.draft and output not in outputs:
+                self.pages[output] = (
+                    f"that post is published on {post.date.date()}; until then the link leads to the "
+                    "not-found page (a scheduled rebuild publishes it on the day)"
+                )
+        if any(p.sells and p.credited for p in site.partners) and WHERE_TO_BUY_OUTPUT not in outputs:
+            self.pages[WHERE_TO_BUY_OUTPUT] = (
+                f"no credited reseller is active on {now.date()}, so /where-to-buy/ is not published; "
+                "until one is, the link leads to the not-found page"
+            )
+        shown_partners = {partner.slug for partner in public.partners}
+        for partner in site.partners:
+            if partner.credited and partner.slug not in shown_partners:
+                self.anchors[(NETWORK_OUTPUT, partner.slug)] = (
+                    f"{partner.name} is not an active partner on {now.date()}, so the network page has "
+                    "no such anchor; until it is, the link leads to the top of that page"
+                )
+
+
+WHERE_TO_BUY_OUTPUT = "where-to-buy/index.html"
+NETWORK_OUTPUT = "network/index.html"
+
+
 def check_written_links(
-    root: Path, records: Records, public: PublicSite, routes: RouteMap, base_url: str, problems: Problems,
+    root: Path, records: Records, site: Site, public: PublicSite, routes: RouteMap, problems: Problems,
+    now: datetime, include_drafts: bool = False, include_future: bool = False,
 ) -> list[FragmentLink]:
-    """Every broken link and missing file the owner wrote, as errors; and
-    the links to a `#fragment` of a page, for `check_fragments`."""
+    """Every broken link and missing file the owner wrote, as errors (links
+    to what the date withholds as warnings); and the links to a `#fragment`
+    of a page, for `check_fragments`."""
     global _resolved, _last_outputs
     pages = {route.output for route in routes.pages}
     outputs = pages | {static.output for static in routes.static}
-    resolve = _Resolver(base_url, outputs, pages)
+    resolve = _Resolver(site.config.base_url, outputs, pages)
+    withheld = Withheld(site, public, outputs, now, include_drafts, include_future)
+    base_url = site.config.base_url
+    warned = False
     fragments: list[FragmentLink] = []
     used: dict[tuple[str, str, str], list[tuple[str, int, str | None, str]]] = {}
     same_outputs = outputs == _last_outputs
@@ -167,13 +233,24 @@ def check_written_links(
             if site_path is None:
                 continue
             if not target.startswith("#") and not resolve.lands(site_path):
-                problems.error(source, _line_of(root / source, target, text, at), f"broken link to {target} in {url}")
+                why = next((withheld.pages[o] for o in outputs_named(site_path) if o in withheld.pages), None)
+                line = _line_of(root / source, target, text, at)
+                if why is None:
+                    problems.error(source, line, f"broken link to {target} in {url}")
+                else:
+                    problems.warning(source, line, f"link to {target} in {url}: {why}")
+                    warned = True
                 continue
             page = resolve.page(site_path) if fragment and fragment.lower() != "top" else None
-            if page is not None:
+            if page is not None and (page, fragment) in withheld.anchors:
+                problems.warning(source, _line_of(root / source, target, text, at),
+                                 f"link to {target} in {url}: {withheld.anchors[(page, fragment)]}")
+                warned = True
+            elif page is not None:
                 fragments.append(FragmentLink(source, target, url, page, fragment, text, at))
     _resolved = used
-    _last_outputs = outputs if not problems.has_errors() else set()
+    # (a text whose links did not all land is looked at again next time)
+    _last_outputs = outputs if not problems.has_errors() and not warned else set()
     # Files that exist but are not published as they are (a damaged photo,
     # a hidden partner's logo) have errors or reasons of their own.
     static = root / "content" / "static"

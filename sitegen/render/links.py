@@ -24,6 +24,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from ..errors import Problems
 from ..plan.pages import Route
+from ..plan.written_links import Withheld, outputs_named
 
 # A stand-in origin used only to resolve relative references with urljoin.
 _ORIGIN = "http://site.invalid"
@@ -73,6 +74,7 @@ class Broken:
     output: str
     link: Link
     reason: str  # "" or " (no element with id '...')"
+    target: Target | None = None
 
 
 class _LinkParser(HTMLParser):
@@ -313,7 +315,7 @@ def find_broken(
             checked += 1
             reason = link_problem(target, outputs, ids_by_output)
             if reason is not None:
-                broken.append(Broken(output, link, reason))
+                broken.append(Broken(output, link, reason, target))
     return broken, checked
 
 
@@ -325,8 +327,11 @@ def check_links(
     site_root: Path,
     template_dirs: Sequence[Path],
     problems: Problems,
+    withheld: Withheld | None = None,
 ) -> int:
-    """Report every broken internal link as an error; return how many links were checked."""
+    """Report every broken internal link as an error (a link to what the
+    build date withholds as a warning, as a build does); return how many
+    links were checked."""
     by_output = {route.output: route for route in routes}
     order = _page_order(files, by_output)
     pages = {name: parse_page(files[name].decode("utf-8", errors="replace")) for name in order}
@@ -346,7 +351,26 @@ def check_links(
         if key in reported:
             continue
         reported.add(key)
+        why = _withheld_reason(item, outputs, withheld) if withheld is not None else None
+        if why is not None:
+            problems.warning(path, line, f"link to {item.link.href} in {page_urls[item.output]}: {why}")
+            continue
         problems.error(
             path, line, f"broken link to {item.link.href} in {page_urls[item.output]}{item.reason}"
         )
     return checked
+
+
+def _withheld_reason(item: Broken, outputs: Collection[str], withheld: Withheld) -> str | None:
+    """Why the build date keeps `item`'s target off the site, if it does."""
+    if item.target is None:
+        return None
+    for path in item.target.paths:
+        page = find_output(path, outputs)
+        if page is None:
+            why = next((withheld.pages[o] for o in outputs_named(path) if o in withheld.pages), None)
+        else:
+            why = withheld.anchors.get((page, item.target.fragment or ""))
+        if why is not None:
+            return why
+    return None
