@@ -258,6 +258,21 @@ CASES = [
         SITE, "base_url:", ("'base_url'", "full URL", "example.com"),
     ),
     Case(
+        "base-url-with-a-query-and-fragment",
+        {SITE: "title: Test Co\nbase_url: 'https://example.com/?ref=1#top'\n"},
+        SITE, "base_url:", ("'base_url'", "?query or #fragment", "https://example.com/?ref=1#top"),
+    ),
+    Case(
+        "base-url-with-a-port-that-is-not-a-number",
+        {SITE: "title: Test Co\nbase_url: 'https://example.com:abc/'\n"},
+        SITE, "base_url:", ("'base_url'", "port", "example.com:abc"),
+    ),
+    Case(
+        "base-url-that-is-not-a-web-address",
+        {SITE: "title: Test Co\nbase_url: 'mailto:hello@example.com'\n"},
+        SITE, "base_url:", ("'base_url'", "http(s)", "mailto:hello@example.com"),
+    ),
+    Case(
         "page-on-the-blog-url",
         {"content/pages/blog.md": front("title: Blog")},
         "content/pages/blog.md", 1, ("/blog/", "blog index"),

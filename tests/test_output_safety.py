@@ -537,3 +537,15 @@ def test_writer_staging_ahead_refuses_what_the_writer_refuses(tmp_path: Path) ->
         write_output(out, root, {"../escape.txt": b"evil\n"}, [], staged=staged)
     assert not out.exists()
     assert staging_leftovers(tmp_path) == []
+
+
+def test_plain_text_files_are_not_html_escaped(make_site):
+    """robots.txt and _headers are text: an `&` in the site's address is an
+    `&` there, as in the pages' links it is `&amp;`."""
+    site = make_site({"content/site.yaml": "base_url: 'https://example.com/r&d/'\ntitle: Test Co\n"})
+    assert site.build().returncode == 0
+    robots = (site.public / "robots.txt").read_text(encoding="utf-8")
+    assert "Sitemap: https://example.com/r&d/sitemap.xml" in robots
+    assert "&amp;" not in robots
+    assert 'href="https://example.com/r&amp;d/' in (site.public / "index.html").read_text(encoding="utf-8")
+    assert "&amp;" not in (site.public / "_headers").read_text(encoding="utf-8")

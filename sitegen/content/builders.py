@@ -15,7 +15,7 @@ from typing import Callable
 
 from ..deploy import BaseUrlChoice
 from ..errors import Problem, Problems
-from .fields import Fields, url_problem
+from .fields import Fields, base_url_problem
 from .load import Record, Records
 from .money import locale_for_language
 from .network import check_network, check_sells, derive_network
@@ -89,8 +89,13 @@ def _choose_base_url(f: Fields, deploy_url: BaseUrlChoice, problems: Problems) -
     if given is None and not f.text("base_url") and deploy_url.fallback:
         given = deploy_url.fallback
     if given is None:
-        return f.url("base_url", required=True, absolute=True)
-    problem = url_problem(given, absolute=True)
+        written = f.text("base_url", required=True)
+        problem = base_url_problem(written) if written is not None else None
+        if problem:
+            f.error("base_url", f"'base_url' {problem}, got '{written}'")
+            return None
+        return written
+    problem = base_url_problem(given)
     if problem:
         problems.error(deploy_url.origin, 0, f"base URL {problem}, got '{given}'")
         return None

@@ -244,6 +244,25 @@ def _show(value: Any) -> str:
     return _kind_of(value)
 
 
+def base_url_problem(value: str) -> str | None:
+    """Why `value` cannot be the address every page of the site is under."""
+    problem = url_problem(value, absolute=True)
+    if problem:
+        return problem
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https"):
+        return "must be an http(s) URL like https://example.com/"
+    if "?" in value or "#" in value:
+        return "must not have a ?query or #fragment: every page's address is made by adding to it"
+    if "@" in parts.netloc:
+        return "must not hold a user name or password"
+    try:
+        parts.port
+    except ValueError:
+        return "has a port that is not a number from 0 to 65535"
+    return None
+
+
 def url_problem(value: str, absolute: bool = False) -> str | None:
     """Why `value` cannot be used as a link target, or None if it can."""
     if any(c.isspace() for c in value) or any(ord(c) < 32 for c in value):

@@ -1,6 +1,7 @@
 """Stage 5, render: each route's template and context to the bytes of a file.
 
-Jinja2 with autoescape on for every template (HTML and XML alike) and
+Jinja2 with autoescape on for every template (HTML, XML, CSS) but the plain
+text ones (`robots.txt`, `_headers`: an `&` there is an `&`), and
 StrictUndefined, so a template that names a field the public view does not
 have fails with its file and line instead of printing nothing. Templates are
 found through a loader chain: the site's theme, then the built-in theme.
@@ -51,6 +52,12 @@ def isoformat(value: date | datetime) -> str:
     return value.isoformat()
 
 
+def escapes_html(name: str | None) -> bool:
+    """Whether a template's output is escaped as HTML: every template but
+    plain text files, where HTML escaping would change what they say."""
+    return name is None or not (name.endswith(".txt") or name.rsplit("/", 1)[-1] == "_headers")
+
+
 def make_environment(
     template_dirs: Iterable[Path],
     base_url: str,
@@ -61,7 +68,7 @@ def make_environment(
     )
     env = jinja2.Environment(
         loader=loader,
-        autoescape=True,
+        autoescape=escapes_html,
         undefined=_Undefined,
         trim_blocks=True,
         lstrip_blocks=True,
