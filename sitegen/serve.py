@@ -223,7 +223,7 @@ def clean_request_path(raw: str) -> str | None:
         return None
     parts = decoded[1:].split("/")
     for index, part in enumerate(parts):
-        if part in (".", "..") or part.startswith("."):
+        if part in (".", "..") or part.startswith(".") and part != ".well-known":
             return None
         if part == "" and index != len(parts) - 1:
             return None

@@ -407,3 +407,50 @@ def test_a_linked_content_folder_leading_out_of_the_site_is_refused(make_site, t
     run = site.build()
     assert run.returncode == 1
     assert f"content/static: a link to {outside_folder}, outside the site folder" in run.stderr
+
+
+def test_a_linked_folder_inside_content_is_an_error_not_silently_left_out(make_site, tmp_path):
+    outside_folder = tmp_path / "elsewhere"
+    outside_folder.mkdir()
+    (outside_folder / "secret.txt").write_text("SECRET-CANARY\n")
+    site = make_site({"shared/pics/hello.txt": "hi\n", "shared/posts/2026-01-01-a.md": "---\ntitle: A\ndate: 2026-01-01\n---\nA.\n"})
+    static = site.root / "content" / "static"
+    static.mkdir(parents=True, exist_ok=True)
+    (static / "pics").symlink_to(site.root / "shared" / "pics", target_is_directory=True)
+    (static / "elsewhere").symlink_to(outside_folder, target_is_directory=True)
+    posts = site.root / "content" / "posts"
+    posts.mkdir(exist_ok=True)
+    (posts / "old").symlink_to(site.root / "shared" / "posts", target_is_directory=True)
+    run = site.build()
+    assert run.returncode == 1
+    assert run.error_lines == [
+        f"content/posts/old: a link to the folder {site.root / 'shared' / 'posts'}: sitegen does not follow "
+        "linked folders inside content/ (one could loop, or lead out of the site): move or copy its files here, "
+        "or link each file",
+        f"content/static/elsewhere: a link to {outside_folder}, outside the site folder: sitegen never reads "
+        "through such a link; copy the file into the site instead",
+        f"content/static/pics: a link to the folder {site.root / 'shared' / 'pics'}: sitegen does not follow "
+        "linked folders inside content/ (one could loop, or lead out of the site): move or copy its files here, "
+        "or link each file",
+    ]
+    assert not site.public.exists()
+
+
+def test_well_known_files_are_published_and_other_hidden_files_are_not(make_site, tmp_path):
+    """content/static/.well-known/ (security.txt, a payment provider's
+    domain file) is the web's, not a hidden folder."""
+    site = make_site({
+        "content/static/.well-known/security.txt": "Contact: mailto:security@example.com\n",
+        "content/static/.well-known/.DS_Store": "junk\n",
+        "content/static/.htaccess": "Deny from all\n",
+        "content/static/.git/config": "[core]\n",
+    })
+    assert site.build().returncode == 0
+    published = sorted(p.relative_to(site.public).as_posix() for p in site.public.rglob("*") if "/." in "/" + p.relative_to(site.public).as_posix())
+    assert published == [".sitegen-output", ".well-known", ".well-known/security.txt"]
+    (site.root / "content/static/.well-known/security.txt").unlink()
+    assert site.build().returncode == 0
+    assert not (site.public / ".well-known").exists()
+    cold = tmp_path / "cold"
+    assert site.build("--no-cache", "--output", str(cold)).returncode == 0
+    assert site.output_bytes() == site.output_bytes(cold)

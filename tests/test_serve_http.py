@@ -170,6 +170,9 @@ def test_path_cleaning_refuses_every_escape():
         assert clean_request_path(raw) is None, raw
     assert clean_request_path("/blog/") == "blog/"
     assert clean_request_path("/images/a%20b.svg") == "images/a b.svg"
+    # .well-known/ is published by a build (security.txt), so the preview serves it.
+    assert clean_request_path("/.well-known/security.txt") == ".well-known/security.txt"
+    assert clean_request_path("/.well-known/.hidden") is None
 
 
 @pytest.mark.parametrize(

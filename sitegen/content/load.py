@@ -179,7 +179,8 @@ def _walk_files(
     folders or folders with `ignored` names, giving each file's name and
     whether it is itself a symbolic link (os.scandir already knows: no lstat
     per file). Walks do not descend into linked folders, so only a file that
-    is itself a link can lead out of a folder found inside the site."""
+    is itself a link can lead out of a folder found inside the site; a
+    linked folder is given as a linked file (see `_linked_folder`)."""
     files: list[tuple[str, bool]] = []
     folders: list[str] = []
     try:
@@ -195,7 +196,11 @@ def _walk_files(
                     except OSError:  # (a file system that needs an lstat): checked as a link
                         is_link = True
                     files.append((entry.name, is_link))
-                elif not ignored(entry.name) and not entry.is_symlink():
+                elif ignored(entry.name):
+                    continue
+                elif entry.is_symlink():
+                    files.append((entry.name, True))  # a linked folder: the caller says it is not read
+                else:
                     folders.append(entry.path)
     except OSError as error:
         onerror(error)
@@ -216,6 +221,8 @@ def _collection(folder: Path, suffixes: tuple[str, ...], inside: tuple[str, ...]
             if is_ignored_name(name):
                 continue
             path = os.path.join(directory, name)
+            if is_link and _linked_folder(path, inside, problems):
+                continue
             if os.path.splitext(name)[1].lower() in suffixes:
                 if not is_link or _inside(path, inside, problems):
                     found.append(path)
@@ -386,18 +393,40 @@ def _inside(path: str, inside: tuple[str, ...], problems: Problems) -> bool:
     return False
 
 
+WELL_KNOWN = ".well-known"
+LINKED_FOLDER = (
+    "a link to the folder {target}: sitegen does not follow linked folders inside content/ "
+    "(one could loop, or lead out of the site): move or copy its files here, or link each file"
+)
+
+
+def _linked_folder(path: str, inside: tuple[str, ...], problems: Problems) -> bool:
+    """Whether `path`, a link, leads to a folder: an error, never a folder
+    silently left out (one leading out of the site says so)."""
+    if not os.path.isdir(path):
+        return False
+    if _inside(path, inside, problems):
+        problems.error(path, 0, LINKED_FOLDER.format(target=os.path.realpath(path)))
+    return True
+
+
 def _static_files(static: Path, inside: tuple[str, ...], problems: Problems) -> list[str]:
-    """The files of content/static/; FIFOs, devices and sockets are errors
-    (copying one would block or never end)."""
+    """The files of content/static/ but hidden ones (.well-known/ is not
+    hidden); FIFOs, devices and sockets are errors (copying one would block
+    or never end)."""
     if _folder_problem(static, problems) or not _inside(str(static), inside, problems):
         return []
     found: list[str] = []
-    hidden: Callable[[str], bool] = lambda name: name.startswith(".")
+    # Hidden files are editors' and systems' (.DS_Store, .git); .well-known/
+    # is the web's own (security.txt, payment providers' domain files).
+    hidden: Callable[[str], bool] = lambda name: name.startswith(".") and name != WELL_KNOWN
     for directory, files in _walk_files(str(static), _walk_error(problems), hidden):
         for name, is_link in files:
             if hidden(name):
                 continue
             path = os.path.join(directory, name)
+            if is_link and _linked_folder(path, inside, problems):
+                continue
             try:
                 mode = os.stat(path).st_mode
             except OSError as exc:
@@ -406,7 +435,7 @@ def _static_files(static: Path, inside: tuple[str, ...], problems: Problems) -> 
             if stat.S_ISREG(mode):
                 if not is_link or _inside(path, inside, problems):
                     found.append(path)
-            elif not stat.S_ISDIR(mode):  # a link to a folder is not followed, as before
+            elif not stat.S_ISDIR(mode):
                 problems.error(path, 0, NOT_REGULAR)
     found.sort()
     return found
