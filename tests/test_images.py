@@ -4,7 +4,9 @@ EXIF flag and carrying GPS. Each test builds a real site."""
 from __future__ import annotations
 
 import io
+import os
 import re
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -101,6 +103,48 @@ def test_a_second_build_encodes_nothing_and_equals_a_cold_build(make_site, tmp_p
     cold = site.build("--no-cache", "--output", str(tmp_path / "cold"))
     assert cold.returncode == 0, cold.stderr
     assert site.output_bytes(tmp_path / "cold") == incremental
+
+
+def test_a_damaged_encoded_file_in_the_cache_is_encoded_again_not_published(make_site, tmp_path):
+    """The cache only makes builds faster: an encoded file cut short, or
+    replaced by a folder, a link or a FIFO, is encoded again (no crash, no
+    hang), and the output equals a cold build's, every image whole."""
+    site = photo_site(make_site)
+    assert site.build().returncode == 0
+    cache = site.root / ".sitegen-cache" / "images"
+    encoded = sorted(p for p in cache.iterdir() if p.suffix in (".jpg", ".webp"))
+    assert len(encoded) >= 4
+    victim = tmp_path / "victim.jpg"
+    victim.write_bytes(b"not the photo")
+    for path in encoded[3:]:
+        path.write_bytes(path.read_bytes()[:10])  # cut short, as a full disk leaves it
+    encoded[0].unlink()
+    encoded[0].mkdir()
+    encoded[1].unlink()
+    encoded[1].symlink_to(victim)
+    encoded[2].unlink()
+    os.mkfifo(encoded[2])
+    shutil.rmtree(site.public / "_img")  # the build needs every file again
+    run = site.build()
+    assert run.returncode == 0, run.stderr
+    assert victim.read_bytes() == b"not the photo"
+    cold = site.build("--no-cache", "--output", str(tmp_path / "cold"))
+    assert cold.returncode == 0, cold.stderr
+    output = site.output_bytes()
+    assert output == site.output_bytes(tmp_path / "cold")
+    for name, data in output.items():
+        if name.endswith((".jpg", ".webp")):
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+    # Damaged again with the output in place: the files are encoded again
+    # and the output stays as it was.
+    for path in encoded:
+        path.write_bytes(b"0123456789")
+    site.write({"content/posts/2026-05-02-note.md": "---\ntitle: Note\ndate: 2026-05-02\n---\nA note.\n"})
+    assert site.build().returncode == 0
+    assert site.build("--no-cache", "--output", str(tmp_path / "cold")).returncode == 0
+    assert site.output_bytes() == site.output_bytes(tmp_path / "cold")
+    assert all(path.read_bytes() != b"0123456789" for path in encoded)
 
 
 def test_a_replaced_photo_gets_new_files_and_the_old_ones_go(make_site):

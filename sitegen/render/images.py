@@ -5,16 +5,24 @@ orientation, converted to sRGB-compatible RGB(A) with its colour profile
 kept, resized with Lanczos (never larger than the source), and saved with
 no EXIF, GPS, XMP, IPTC or comments. Encoded files are kept in a folder
 (the build cache's `images/`) under the name of their key, which digests
-the source and every setting: a file there is reused as it is, so a
-rebuild encodes only what changed. Files are written to a temporary name
-and renamed, so a killed build never leaves half a file to be reused.
+the source and every setting, so a rebuild encodes only what changed.
+A file there is reused only while it has the very bytes it was written
+with: its size and SHA-256 are recorded in the folder's `encoded.json` when
+it is written and checked on every reuse (hashing a site's images costs a
+fraction of reading them), so a damaged, truncated or replaced file, or one
+without a record, is encoded again and never published. Files are written
+to a temporary name and renamed, so a killed build never leaves half a
+file to be reused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import shutil
+import stat
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -24,6 +32,11 @@ from typing import Iterable
 from ..content.images import MAX_PIXELS
 from ..files import open_regular
 from ..view.pictures import QUALITY, Derivative
+
+# The record of what each encoded file was written with (see above).
+INDEX = "encoded.json"
+_INDEX_VERSION = 1
+_INDEX_MAX_BYTES = 64 * 1024 * 1024
 
 _SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif", "TIFF": ".tif", "BMP": ".bmp", "ICO": ".ico"}
 
@@ -47,7 +60,7 @@ def cache_file(folder: Path, derivative: Derivative) -> Path:
     return folder / f"{derivative.key}{_SUFFIX[derivative.format]}"
 
 
-def prune(folder: Path, jobs: Iterable[ImageJob], keep: Iterable[str] = ("survey.json",)) -> None:
+def prune(folder: Path, jobs: Iterable[ImageJob], keep: Iterable[str] = ("survey.json", INDEX)) -> None:
     """Remove encoded files no job of this build uses (a replaced photo's
     old sizes), so the cache holds one site's worth of images."""
     used = {cache_file(folder, job.derivative).name for job in jobs} | set(keep)
@@ -64,40 +77,97 @@ def prune(folder: Path, jobs: Iterable[ImageJob], keep: Iterable[str] = ("survey
 
 
 def produce(jobs: Iterable[ImageJob], folder: Path) -> int:
-    """Encode every job whose file is not in `folder` yet; returns how many
-    were encoded. Raises ImageFailed for a source that cannot be encoded.
-    One source is decoded at a time (a site of a hundred 12-megapixel
-    photos must not hold them all in memory)."""
+    """Encode every job whose file is not in `folder` yet, or no longer as
+    it was written; returns how many were encoded. Raises ImageFailed for a
+    source that cannot be encoded. One source is decoded at a time (a site
+    of a hundred 12-megapixel photos must not hold them all in memory)."""
     encoded = 0
     by_source: dict[Path, list[ImageJob]] = {}
     for job in jobs:
         by_source.setdefault(job.source, []).append(job)
-    for source, group in by_source.items():
-        missing = [job for job in group if not _done(cache_file(folder, job.derivative))]
-        if not missing:
-            continue
-        folder.mkdir(parents=True, exist_ok=True)
-        image = _open(source)
-        try:
-            for job in missing:
-                try:
-                    data = _encode(image, job.derivative)
-                except (OSError, ValueError, MemoryError) as exc:
-                    raise ImageFailed(source, f"cannot encode this image ({exc}): export it again as JPEG or PNG")
-                _store(folder, cache_file(folder, job.derivative), data)
-                encoded += 1
-        finally:
-            image.close()
+    recorded = _load_index(folder)
+    index = dict(recorded)
+    try:
+        for source, group in by_source.items():
+            missing = [job for job in group if not _intact(cache_file(folder, job.derivative), index)]
+            if not missing:
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            image = _open(source)
+            try:
+                for job in missing:
+                    try:
+                        data = _encode(image, job.derivative)
+                    except (OSError, ValueError, MemoryError) as exc:
+                        raise ImageFailed(source, f"cannot encode this image ({exc}): export it again as JPEG or PNG")
+                    target = cache_file(folder, job.derivative)
+                    index.pop(target.name, None)
+                    _store(folder, target, data)
+                    index[target.name] = (len(data), hashlib.sha256(data).hexdigest())
+                    encoded += 1
+            finally:
+                image.close()
+    finally:
+        used = {cache_file(folder, job.derivative).name for job in jobs}
+        index = {name: entry for name, entry in index.items() if name in used}
+        if index != recorded:
+            _save_index(folder, index)
     return encoded
 
 
-def _done(target: Path) -> bool:
-    """An encoded file is there (an empty one, which a crash before the
-    disk caught up can leave, is not)."""
+def _intact(target: Path, index: dict[str, tuple[int, str]]) -> bool:
+    """Whether `target` holds the bytes it was written with: a regular file
+    (never followed through a link, never a FIFO waited on) of the recorded
+    size and SHA-256."""
+    recorded = index.get(target.name)
+    if recorded is None:
+        return False
+    size, digest = recorded
     try:
-        return target.stat().st_size > 0 and target.is_file() and not target.is_symlink()
+        descriptor = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return False
+    try:
+        with os.fdopen(descriptor, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size != size:
+                return False
+            return hashlib.file_digest(handle, "sha256").hexdigest() == digest
+    except OSError:
+        return False
+
+
+def _load_index(folder: Path) -> dict[str, tuple[int, str]]:
+    """The records of `folder`'s encoded files; none from a damaged index."""
+    try:
+        descriptor = os.open(folder / INDEX, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return {}
+    try:
+        with os.fdopen(descriptor, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > _INDEX_MAX_BYTES:
+                return {}
+            data = json.loads(handle.read().decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return {}
+    files = data.get("files") if isinstance(data, dict) and data.get("version") == _INDEX_VERSION else None
+    if not isinstance(files, dict):
+        return {}
+    return {
+        name: (entry[0], entry[1])
+        for name, entry in files.items()
+        if isinstance(entry, list) and len(entry) == 2 and type(entry[0]) is int and isinstance(entry[1], str)
+    }
+
+
+def _save_index(folder: Path, index: dict[str, tuple[int, str]]) -> None:
+    text = json.dumps({"version": _INDEX_VERSION, "files": index}, sort_keys=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _store(folder, folder / INDEX, text.encode("utf-8"))
+    except OSError:
+        pass  # without its record a file is only encoded again next time
 
 
 def _store(folder: Path, target: Path, data: bytes) -> None:
