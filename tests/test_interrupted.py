@@ -242,6 +242,28 @@ def test_the_journal_is_never_written_through_a_link(make_site, tmp_path: Path) 
     assert site.output_bytes() == cold_output(site, tmp_path)
 
 
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_folder_or_fifo_under_the_journals_names_is_cleared_not_a_wedge(
+    make_site, tmp_path: Path, kind: str
+) -> None:
+    """Not a journal: removed, so this build and the next update the output
+    and no `.partial` stays behind."""
+    site = make_site(POSTS)
+    assert site.build().returncode == 0
+    for name in (JOURNAL, JOURNAL + ".partial"):
+        if kind == "folder":
+            (site.public / name).mkdir()
+            (site.public / name / "inside.txt").write_text("x")
+        else:
+            os.mkfifo(site.public / name)
+    for words in ("Changed body", "Changed again"):
+        edit_every_post(site, words)
+        run = site.build()
+        assert run.returncode == 0, run.stderr
+        assert temporary_files(site.public) == []
+        assert site.output_bytes() == cold_output(site, tmp_path)
+
+
 @pytest.mark.parametrize(
     "text",
     [

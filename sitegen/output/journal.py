@@ -18,13 +18,16 @@ renames and deletions (the output is the interrupted build's, every file of
 which was written before any rename). Either way no temporary file stays.
 Every path in a journal is relative to the output folder and is acted on
 only if it lies inside it (no `..`, no folder link leading out): a journal
-is read like any other input.
+is read like any other input. Whatever else sits under the journal's two
+names in sitegen's own output folder (a folder, a link, a FIFO) is not a
+journal and is removed, never followed, so it cannot stop the next update.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
@@ -50,20 +53,21 @@ class Journal:
         self._write({"state": "renaming", "stale": list(stale), "unwanted": list(unwanted)})
 
     def done(self) -> None:
-        try:
-            os.unlink(f"{self.root}/{JOURNAL}")
-        except FileNotFoundError:
-            pass
+        _clear(f"{self.root}/{JOURNAL}")
 
     def _write(self, state: dict[str, object]) -> None:
         data = {"format": _FORMAT, **state, "renames": self.renames, "made": self.made}
         partial = f"{self.root}/{JOURNAL}.partial"
-        _remove(partial)
+        _clear(partial)
         # A new file, never through a link someone left under that name.
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, separators=(",", ":"))
-        os.replace(partial, f"{self.root}/{JOURNAL}")
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, separators=(",", ":"))
+            os.replace(partial, f"{self.root}/{JOURNAL}")
+        except BaseException:
+            _remove(partial)  # never left behind, whatever stopped the journal
+            raise
 
 
 def recover(out: Path) -> bool:
@@ -75,7 +79,7 @@ def recover(out: Path) -> bool:
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        _remove(f"{path}.partial")
+        _clear(f"{path}.partial")
         return False
     try:
         data = _read(path, info)
@@ -87,9 +91,10 @@ def recover(out: Path) -> bool:
         # files of the output, which the build's update deletes, and every
         # page is compared with what the build means to write.
         pass
-    # An unreadable journal cannot say what to finish either.
-    _remove(path)
-    _remove(f"{path}.partial")
+    # An unreadable journal cannot say what to finish either; a folder
+    # under its name is no journal and would stop every update.
+    _clear(path)
+    _clear(f"{path}.partial")
     return True
 
 
@@ -171,3 +176,17 @@ def _remove(path: str) -> None:
         os.unlink(path)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         pass
+
+
+def _clear(path: str) -> None:
+    """Remove whatever is at `path`, one of the journal's names in sitegen's
+    own output folder: a folder (never a link's target) with what it holds,
+    anything else itself."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(info.st_mode):
+        shutil.rmtree(path)
+    else:
+        _remove(path)
