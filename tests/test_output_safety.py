@@ -408,6 +408,29 @@ def test_static_files_are_copied_as_is_without_dotfiles(make_site) -> None:
     assert not any(b"SECRET=1" in data or b"secret\n" == data for data in site.output_bytes().values())
 
 
+def test_files_and_output_folders_with_the_longest_names_build_again_and_again(make_site, tmp_path: Path) -> None:
+    """As a user with a file name as long as the file system allows (255
+    bytes), every build that changes it works, with or without the cache,
+    and so does an output folder with such a name; no temporary file or
+    journal stays behind."""
+    site = make_site()
+    long_name = "a" * 251 + ".txt"
+    static = site.root / "content" / "static"
+    (static / "docs").mkdir(parents=True)
+    cold = tmp_path / ("o" * 255)
+    for version in ("v1", "v2", "v3"):
+        (static / long_name).write_text(version)
+        (static / "docs" / long_name).write_text(version)
+        for args in ((), ("--no-cache",), ("--no-cache", "--output", str(cold))):
+            run = site.build(*args)
+            assert run.returncode == 0, run.stderr
+        assert (site.public / long_name).read_text() == version
+        assert (site.public / "docs" / long_name).read_text() == version
+        assert site.output_bytes() == site.output_bytes(cold)
+        assert staging_leftovers(tmp_path) == []
+        assert not (site.public / ".sitegen-update").exists()
+
+
 def test_build_failing_while_writing_keeps_the_old_output(site: SiteFolder, tmp_path: Path) -> None:
     """As a user whose build broke half-way through writing, the deployed site is untouched."""
     before = site.output_bytes()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import filecmp
+import hashlib
 import os
 import secrets
 import shutil
@@ -33,6 +34,10 @@ MARKER_TEXT = (
 )
 _STAGING = ".sitegen-staging-"
 _RETIRED = ".sitegen-old-"
+# The longest part of the output folder's name that the names of its
+# staging and retired siblings repeat: with the suffix and token they stay
+# well within the 255 bytes a file name may have.
+_NAME_BYTES = 160
 
 
 class OutputRefused(Exception):
@@ -47,6 +52,19 @@ class SourceUnreadable(OSError):
         super().__init__(error.errno, error.strerror, str(source))
         self.source = source
         self.error = error
+
+
+def _sibling_prefix(out: Path, kind: str) -> str:
+    """The start of the name of a staging (`kind` _STAGING) or retired
+    (_RETIRED) folder beside `out`: its name, or for a long name a part of
+    it and a digest of the whole, so the name fits and stays `out`'s own."""
+    name = out.name
+    if len(os.fsencode(name)) > _NAME_BYTES:
+        digest = hashlib.sha256(os.fsencode(name)).hexdigest()[:12]
+        while len(os.fsencode(name)) > _NAME_BYTES - 13:
+            name = name[:-1]
+        name = f"{name}-{digest}"
+    return f".{name}{kind}"
 
 
 def _copy(source: Path, target: str) -> None:
@@ -167,7 +185,7 @@ class StagedOutput:
             raise OutputRefused(f"output folder {output} {reason}")
         self.out.parent.mkdir(parents=True, exist_ok=True)
         remove_leftovers(self.out)
-        self.path = self.out.parent / f".{self.out.name}{_STAGING}{secrets.token_hex(4)}"
+        self.path = self.out.parent / f"{_sibling_prefix(self.out, _STAGING)}{secrets.token_hex(4)}"
         self.path.mkdir()
         self._root = str(self.path)
         self.folders: set[str] = set()  # made in the staging folder
@@ -346,7 +364,7 @@ def _update_in_place(
     sources = dict(copies)
     token = secrets.token_hex(4)
     root = str(out)
-    renames = [(_temporary(relative, token), relative) for relative in plan.changed]
+    renames = [(_temporary(relative, token, number), relative) for number, relative in enumerate(plan.changed)]
     new_folders = [folder for folder in _folders_of(plan.changed) if folder not in plan.existing_folders]
     journal = Journal(root, renames, new_folders)
     written: list[tuple[str, str]] = []
@@ -392,10 +410,14 @@ def _update_in_place(
     return WriteResult(out, len(plan.changed))
 
 
-def _temporary(relative: str, token: str) -> str:
-    """Where a new file is written before it is renamed over `relative`."""
-    folder, _, name = relative.rpartition("/")
-    return f"{folder}/.{name}{_STAGING}{token}" if folder else f".{name}{_STAGING}{token}"
+def _temporary(relative: str, token: str, number: int) -> str:
+    """Where a new file is written before it is renamed over `relative`, the
+    `number`th of this update: a short name of its own in the same folder,
+    whatever the length of the file's name (which may be the longest a
+    file system allows)."""
+    folder, _, _ = relative.rpartition("/")
+    name = f"{_STAGING}{token}-{number}"
+    return f"{folder}/{name}" if folder else name
 
 
 def _undo(root: str, written: list[tuple[str, str]], made: list[str]) -> None:
@@ -403,8 +425,8 @@ def _undo(root: str, written: list[tuple[str, str]], made: list[str]) -> None:
     for temporary, _ in written:
         try:
             os.unlink(temporary)
-        except FileNotFoundError:
-            pass
+        except OSError:
+            pass  # (never written, or not removable: a stale file the next update deletes)
     for folder in reversed(made):
         _remove_folder(f"{root}/{folder}")
 
@@ -433,7 +455,7 @@ def _write_fresh(
     if staged is not None:
         staging, made, done = staged.path, staged.folders, staged.written
     else:
-        staging, made, done = out.parent / f".{out.name}{_STAGING}{secrets.token_hex(4)}", set(), {}
+        staging, made, done = out.parent / f"{_sibling_prefix(out, _STAGING)}{secrets.token_hex(4)}", set(), {}
         staging.mkdir()
     root = str(staging)
     try:
@@ -488,7 +510,7 @@ def _swap_in(staging: Path, out: Path) -> None:
     if not out.exists():
         os.rename(staging, out)
         return
-    retired = out.parent / f".{out.name}{_RETIRED}{secrets.token_hex(4)}"
+    retired = out.parent / f"{_sibling_prefix(out, _RETIRED)}{secrets.token_hex(4)}"
     os.rename(out, retired)
     try:
         os.rename(staging, out)
@@ -504,7 +526,7 @@ def restore_set_aside(out: Path) -> None:
     if os.path.lexists(out) or not out.parent.is_dir():
         return
     retired = sorted(
-        p for p in out.parent.glob(f".{glob_escape(out.name)}{_RETIRED}*")
+        p for p in out.parent.glob(f"{glob_escape(_sibling_prefix(out, _RETIRED))}*")
         if p.is_dir() and not p.is_symlink() and (p / MARKER).is_file()
     )
     if retired:
@@ -517,7 +539,7 @@ def remove_leftovers(out: Path, keep: Path | None = None) -> None:
     if not out.parent.is_dir():
         return
     restore_set_aside(out)
-    prefixes = (f".{out.name}{_STAGING}", f".{out.name}{_RETIRED}")
+    prefixes = (_sibling_prefix(out, _STAGING), _sibling_prefix(out, _RETIRED))
     for leftover in out.parent.iterdir():
         if leftover == keep:
             continue
