@@ -24,7 +24,7 @@ from typing import Final, Mapping
 
 from . import DISTRIBUTION, __version__
 from .build import BuildOptions, build_moment
-from .content.slugs import slugify
+from .content.slugs import shortened, slugify
 
 # --------------------------------------------------------------------------
 # Shared helpers
@@ -285,7 +285,8 @@ def new_content(kind: str, title: str, source: Path, on: date | None = None) -> 
             "or pass --source DIR to name the site folder",
         )
     title = clean_title(title)
-    slug = slugify(title)
+    # A long title gives a slug cut between words: the file name must fit.
+    slug = shortened(slugify(title))
     if not slug:
         raise ScaffoldError(
             _NEW,
@@ -301,7 +302,11 @@ def new_content(kind: str, title: str, source: Path, on: date | None = None) -> 
         )
     on = on or today()
     path = new_file_path(content, kind, slug, on)
-    if path.exists() or path.is_symlink():
+    try:
+        taken = path.exists() or path.is_symlink()
+    except OSError as exc:  # a folder in the way we may not look into
+        raise ScaffoldError(_shown(path), f"cannot write: {exc.strerror or exc}") from None
+    if taken:
         raise ScaffoldError(_shown(path), "already exists")
     clash = _existing_with_slug(path.parent, kind, slug)
     if clash is not None:

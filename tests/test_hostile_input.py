@@ -183,6 +183,27 @@ def test_control_character_in_a_list_item_and_in_a_key(make_site) -> None:
     assert "\x1b" not in run.stderr
 
 
+def test_a_tag_or_category_too_long_for_a_folder_name_is_an_error_at_its_line(make_site) -> None:
+    """A term's slug names its page's folder: one longer than 200 characters
+    is an error at the post's line (not a failed write naming no file),
+    and one of 200 builds."""
+    site = make_site({POST: front("title: Hello", "date: 2024-05-01", f"tags: [soup, {'t' * 300}]",
+                                  f"categories: ['{'Ç' * 201}']")})
+    run = site.build()
+    assert run.returncode == 1, run.stderr
+    assert sorted(errors_of(run)) == [
+        f"{POST}:4: the tag '{'t' * 40}…' is too long for the address of its page (/tags/<slug>/): "
+        "its slug would have 300 characters, at most 200 fit; shorten it",
+        f"{POST}:5: the category '{'Ç' * 40}…' is too long for the address of its page "
+        "(/categories/<slug>/): its slug would have 201 characters, at most 200 fit; shorten it",
+    ], run.stderr
+    assert not site.public.exists()
+    site.write({POST: front("title: Hello", "date: 2024-05-01", f"tags: [soup, {'t' * 200}]")})
+    run = site.build()
+    assert run.returncode == 0, run.stderr
+    assert (site.public / "tags" / ("t" * 200) / "index.html").is_file()
+
+
 def test_control_character_in_a_markdown_body(make_site) -> None:
     site = make_site({POST: front("title: Hello", "date: 2024-05-01", body="First line.\n\nNUL \x00 and ESC \x1b[31m here.")})
     fails_with_one_error(site, f"{POST}:7: ", "the text contains the control character U+0000", "remove it")

@@ -429,6 +429,21 @@ def test_tricky_titles_read_back_exactly(site: Path) -> None:
     assert run(site, "build").returncode == 0
 
 
+def test_a_title_too_long_for_a_file_name_gives_a_slug_cut_between_words(site: Path) -> None:
+    """As a user pasting a long headline, `new` writes a file whose slug is
+    the title's first words (at most 200 characters), keeps the whole
+    title, and the site builds."""
+    title = "Word " * 60 + "end"  # a slug of over 300 characters
+    for kind in ("post", "page", "product"):
+        done = run(site, "new", kind, title)
+        assert done.returncode == 0, done.stderr
+        path = site / done.stdout.splitlines()[0].removeprefix("sitegen: created ")
+        slug = re.sub(r"^\d{4}-\d\d-\d\d-", "", path.stem) if kind == "post" else path.stem
+        assert slug == "-".join(["word"] * 40), slug
+        assert front_matter(path)["title"] == title.strip()
+    assert_builds_clean(site)
+
+
 def test_new_refuses_to_overwrite(site: Path) -> None:
     first = run(site, "new", "post", "Hello")
     assert first.returncode == 0

@@ -32,7 +32,7 @@ from .fields import Fields, origin, url_problem
 from .money import currencies, former_currencies, is_country, locale_name, parse_price, price_problem, size_problem
 from .parse import LineDict, LineList
 from .seasons import parse_season_day
-from .slugs import slugify
+from .slugs import MAX_SLUG, slugify, term_slug
 
 _SCHEMA = "sitegen.schema"
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
@@ -151,6 +151,9 @@ class References(ValueKind):
         return tuple(slugify(item) for item, _ in items)
 
 
+_TERM_WORD = {"tags": "tag", "categories": "category"}
+
+
 class Terms(ValueKind):
     """Tag or category names: spaces collapsed, `C++` and `c++` one term
     (the first spelling in the file is kept)."""
@@ -159,8 +162,20 @@ class Terms(ValueKind):
 
     def read(self, f: Fields, name: str, spec: Key) -> Any:
         seen: dict[str, str] = {}
-        for item, _line in f.text_list(name):
+        for item, line in f.text_list(name):
             item = " ".join(item.split())
+            slug = term_slug(item)
+            if len(slug) > MAX_SLUG:
+                # Its page's folder would be named by the slug: a name no
+                # file system takes (or one just under) fails the write.
+                shown = item if len(item) <= 40 else item[:40] + "…"
+                f.problems.error(
+                    f.path, line,
+                    f"the {_TERM_WORD.get(name, name)} '{shown}' is too long for the address of its "
+                    f"page (/{name}/<slug>/): its slug would have {len(slug)} characters, at most "
+                    f"{MAX_SLUG} fit; shorten it",
+                )
+                continue
             seen.setdefault(item.casefold(), item)
         return tuple(seen.values())
 

@@ -2,7 +2,10 @@
 
 A slug is NFC-normalised, accent-folded, lower-case and made only of
 ``[a-z0-9-]``, so it can never contain a path separator or climb out of the
-output folder, whatever a file name or a tag says.
+output folder, whatever a file name or a tag says. A slug names a folder of
+the output, so one made from free text (a tag, a title) must also fit a
+file name: `MAX_SLUG` characters at most, well within the 255 bytes file
+systems allow.
 """
 
 from __future__ import annotations
@@ -11,6 +14,10 @@ import functools
 import hashlib
 import re
 import unicodedata
+
+# The longest slug made from free text: a tag or category longer is an
+# error at its line, a title for `sitegen new` is cut between words.
+MAX_SLUG = 200
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _SPOKEN = {"+": "plus", "&": "and", "#": "sharp"}
@@ -55,3 +62,12 @@ def term_slug(name: str) -> str:
         unicodedata.normalize("NFC", name.strip()).casefold().encode("utf-8")
     ).hexdigest()
     return f"term-{digest[:8]}"
+
+
+def shortened(slug: str, limit: int = MAX_SLUG) -> str:
+    """`slug` cut to at most `limit` characters, between words (at a hyphen)
+    unless that would drop more than half of it: `a-long-title` -> `a-long`."""
+    if len(slug) <= limit:
+        return slug
+    cut = slug.rfind("-", 0, limit + 1)  # a word ending right at the limit stays whole
+    return (slug[:cut] if cut > limit // 2 else slug[:limit]).strip("-")
