@@ -132,9 +132,22 @@ def _intact(target: Path, index: dict[str, tuple[int, str]]) -> bool:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode) or info.st_size != size:
                 return False
-            return hashlib.file_digest(handle, "sha256").hexdigest() == digest
+            signature = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns, digest)
+            if _verified.get(str(target)) == signature:
+                return True
+            if hashlib.file_digest(handle, "sha256").hexdigest() != digest:
+                return False
+            _verified[str(target)] = signature
+            return True
     except OSError:
         return False
+
+
+# Files this process hashed and found intact, with their status then: a
+# preview does not hash every photo again at each rebuild. Any write to a
+# file changes its change time (which no tool can set back), so a file whose
+# status is the same still has the bytes that were hashed.
+_verified: dict[str, tuple[int, int, int, int, int, str]] = {}
 
 
 def _load_index(folder: Path) -> dict[str, tuple[int, str]]:
