@@ -387,7 +387,7 @@ def check_rendered_links(rendered: RenderedSite, problems: Problems, options: Bu
         statics,
         rendered.public.base_url,
         site.root,
-        template_dirs(site.root, site.config.theme),
+        template_dirs(site.root, site.config.theme, problems),
         problems,
         withheld,
     )

@@ -142,8 +142,9 @@ def _one_line(text: str) -> str:
 
 
 class ContentProblem(Exception):
-    """A content file found unusable while rendering (a Markdown body that
-    cannot be converted): the renderer reports it at that file."""
+    """A file of the site found unusable while rendering (a Markdown body
+    that cannot be converted, a template that leads out of the site): the
+    renderer reports it at that file."""
 
     def __init__(self, path: str, message: str) -> None:
         super().__init__(f"{path}: {message}")

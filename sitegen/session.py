@@ -184,7 +184,7 @@ class BuildSession:
         stage: Callable[[Site], StagedOutput | None] | None,
     ) -> RenderedSite:
         site, public, routes = self._plan(root, problems, output_check, clock)
-        env, keys = self._environment(template_dirs(root, site.config.theme), public.base_url, root)
+        env, keys = self._environment(template_dirs(root, site.config.theme, problems), public.base_url, root)
         records = self.options.cache and self.options.cache_write
         # Asked even when no page is kept: finding the last output first
         # finishes a write a killed build left half done.
@@ -372,7 +372,8 @@ class BuildSession:
         """The Jinja environment, rebuilt only when a template file changed."""
         signature = (base_url, *folders, *_folder_signature(folders))
         if self._env is None or self._template_keys is None or signature != self._env_signature:
-            self._env = make_environment(folders, base_url, self._cache.bytecode if self._cache else None)
+            bytecode = self._cache.bytecode if self._cache else None
+            self._env = make_environment(folders, base_url, bytecode, site_places(root))
             self._template_keys = TemplateKeys(self._env)
             self._env_signature = signature
         return self._env, self._template_keys
@@ -436,7 +437,7 @@ def _static_sources(
         jobs.append(ImageJob(derivative, path))
         sources.append((cache_file(image_folder, derivative), derivative.output, problems.display_path(path)))
     inside = site_places(site.root)
-    for folder in static_dirs(site.root, site.config.theme):
+    for folder in static_dirs(site.root, site.config.theme, problems):
         builtin = folder.is_relative_to(BUILTIN_THEME)
         for path in sorted(folder.rglob("*")):
             relative_path = path.relative_to(folder)

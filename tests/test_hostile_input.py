@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,7 @@ PAGE = "content/pages/about.md"
 SITE = "content/site.yaml"
 BUSINESS = "content/business.yaml"
 PARTNER = "content/partners/rosa.yaml"
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
 
 
 def front(*lines: str, body: str = "Body text.") -> str:
@@ -326,6 +329,8 @@ def test_unreadable_file_is_an_error_at_its_path(make_site) -> None:
     "content/posts/2024/leak.md",  # a link in a subfolder of a kind's folder
     "content/site.yaml",
     "themes/mine/static/leak.txt",
+    "themes/mine/templates/base.html",  # a template every page uses
+    "themes/mine/templates/parts/unused.html",  # and one no page uses
 ])
 def test_nothing_outside_the_site_is_read_through_a_link(make_site, tmp_path, where):
     secret = tmp_path / "outside" / "secret.txt"
@@ -475,3 +480,72 @@ def test_well_known_files_are_published_and_other_hidden_files_are_not(make_site
     cold = tmp_path / "cold"
     assert site.build("--no-cache", "--output", str(cold)).returncode == 0
     assert site.output_bytes() == site.output_bytes(cold)
+
+
+@pytest.mark.parametrize("where", ["themes/mine", "themes/mine/templates", "themes/mine/static"])
+def test_a_linked_theme_folder_leading_out_of_the_site_is_refused(make_site, tmp_path, where):
+    """As content/static is: the error names the link and where it leads,
+    and not one template or file of the folder out there is published."""
+    elsewhere = tmp_path / "elsewhere"
+    for relative in ("templates/base.html", "static/leak.txt"):
+        (elsewhere / relative).parent.mkdir(parents=True, exist_ok=True)
+        (elsewhere / relative).write_text("SECRET-CANARY\n")
+    site = make_site({"content/site.yaml": "base_url: https://example.com/\ntheme: mine\n",
+                      "themes/mine/static/.keep": ""})
+    before = built_once(site)
+    link = site.root / where
+    if link.exists():
+        shutil.rmtree(link)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    target = elsewhere / Path(where).relative_to("themes/mine")
+    link.symlink_to(target, target_is_directory=True)
+    run = site.build()
+    assert run.returncode == 1, run.stderr
+    assert errors_of(run) == [f"{where}: a link to {target}, outside the site folder: sitegen never reads "
+                              "through such a link; copy the file into the site instead"]
+    assert site.output_bytes() == before
+
+
+def test_a_template_reached_through_a_linked_folder_inside_the_site_is_read_only_if_it_stays_inside(make_site, tmp_path):
+    """A link inside the site is followed, as for content files; a link
+    out, even from a folder a link inside led to, is refused at its use."""
+    secret = tmp_path / "secret.html"
+    secret.write_text("SECRET-CANARY\n")
+    site = make_site({
+        "content/site.yaml": "base_url: https://example.com/\ntheme: mine\n",
+        "themes/mine/templates/product.html": '{% extends "base.html" %}{% block content %}'
+                                              '{% include "parts/price.html" %}{% endblock %}\n',
+        "shared/price.html": "SHARED-PRICE\n",
+    })
+    (site.root / "themes/mine/templates/parts").symlink_to(site.root / "shared", target_is_directory=True)
+    before = built_once(site)
+    assert "SHARED-PRICE" in site.page("/products/widget/")
+    (site.root / "shared/price.html").unlink()
+    (site.root / "shared/price.html").symlink_to(secret)
+    run = site.build()
+    assert run.returncode == 1, run.stderr
+    assert errors_of(run) == [f"themes/mine/templates/parts/price.html: a link to {secret}, outside the site "
+                              "folder: sitegen never reads through such a link; copy the file into the site instead"]
+    assert site.output_bytes() == before
+
+
+def test_the_preview_refuses_a_template_linked_out_of_the_site_while_it_runs(make_site, tmp_path):
+    from sitegen.build import BuildOptions
+    from sitegen.errors import BuildFailed
+    from sitegen.session import BuildSession
+
+    secret = tmp_path / "secret.html"
+    secret.write_text("SECRET-CANARY\n")
+    site = make_site({"content/site.yaml": "base_url: https://example.com/\ntheme: mine\n",
+                      "themes/mine/templates/.keep": ""})
+    session = BuildSession(BuildOptions(source=site.root, now=NOW, drafts=True), watched=True)
+    assert b"SECRET-CANARY" not in b"".join(session.render().files.values())
+    link = site.root / "themes/mine/templates/product.html"
+    link.symlink_to(secret)
+    session.forget([link])
+    with pytest.raises(BuildFailed) as failed:
+        session.render()
+    assert [p.format() for p in failed.value.problems.errors] == [
+        f"themes/mine/templates/product.html: a link to {secret}, outside the site folder: sitegen never reads "
+        "through such a link; copy the file into the site instead"
+    ]

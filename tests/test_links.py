@@ -69,7 +69,7 @@ def link_check(root: Path) -> tuple[list[str], int]:
         [s.output for s in rendered.routes.static],
         rendered.public.base_url,
         site.root,
-        template_dirs(site.root, site.config.theme),
+        template_dirs(site.root, site.config.theme, problems),
         problems,
     )
     assert not problems.warnings

@@ -13,16 +13,21 @@ from __future__ import annotations
 import difflib
 
 import hashlib
+import os
+import posixpath
 import re
 import traceback
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import jinja2
+from jinja2.loaders import split_template_path
 
 from ..errors import ContentProblem, Problems
+from ..files import OUTSIDE, outside
 from ..plan.pages import Route, absolute_url
+from .theme import BUILTIN_THEME
 
 MONTHS = (
     "January",
@@ -62,9 +67,12 @@ def make_environment(
     template_dirs: Iterable[Path],
     base_url: str,
     bytecode_cache: jinja2.BytecodeCache | None = None,
+    inside: tuple[str, ...] = (),
 ) -> jinja2.Environment:
+    """`inside`: the real folders the site's templates must stay in
+    (`files.site_places`); the built-in theme's are sitegen's own."""
     loader = jinja2.ChoiceLoader(
-        [jinja2.FileSystemLoader(str(d)) for d in template_dirs]
+        [_TemplateFolder(d, None if d.is_relative_to(BUILTIN_THEME) else inside) for d in template_dirs]
     )
     env = jinja2.Environment(
         loader=loader,
@@ -87,6 +95,24 @@ def make_environment(
     env.filters["date_format"] = date_format
     env.filters["isoformat"] = isoformat
     return env
+
+
+class _TemplateFolder(jinja2.FileSystemLoader):
+    """One folder of templates, never read through a link leading out of
+    the site (`inside`; None for the built-in theme): such a template is a
+    problem at its file (ContentProblem)."""
+
+    def __init__(self, folder: Path, inside: tuple[str, ...] | None) -> None:
+        super().__init__(str(folder))
+        self.folder = str(folder)
+        self.inside = inside
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        path = posixpath.join(self.folder, *split_template_path(template))
+        target = outside(path, self.inside) if self.inside is not None and os.path.isfile(path) else None
+        if target is not None:
+            raise ContentProblem(path, OUTSIDE.format(target=target))
+        return super().get_source(environment, template)
 
 
 class Renderer:
@@ -116,7 +142,7 @@ class Renderer:
                 f" (needed for {route.url})",
             )
             return None
-        except ContentProblem as exc:  # a body the template printed cannot be converted
+        except ContentProblem as exc:  # a body it printed cannot be converted, a template leads out
             self._report(exc.path, 0, exc.message)
             return None
         except Exception as exc:  # a template raised while running
@@ -243,6 +269,11 @@ class TemplateKeys:
                 source, filename, _ = self.env.loader.get_source(self.env, current)  # type: ignore[union-attr]
             except jinja2.TemplateNotFound:
                 digest.update(f"missing:{current}".encode())
+                continue
+            except ContentProblem as problem:
+                # Rendering reports it, if a page uses it; the key need only
+                # differ from any a template that can be read gives.
+                digest.update(f"unusable:{current}\0{problem.message}".encode())
                 continue
             digest.update(f"{current}\0{filename}\0".encode())
             digest.update(source.encode("utf-8"))

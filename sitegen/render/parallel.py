@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Sequence
 import jinja2
 
 from ..content import markup
-from ..errors import Problem, Problems
+from ..errors import ContentProblem, Problem, Problems
 from ..plan.pages import Route
 from .jinja import Renderer, render_tracked
 
@@ -100,7 +100,7 @@ def render_routes_parallel(
     for name in sorted({r.template for r in routes}):
         try:
             env.get_template(name)  # compile once, before forking
-        except jinja2.TemplateError:
+        except (jinja2.TemplateError, ContentProblem):
             pass  # reported when a worker renders it
     chunks = [list(range(start, min(start + _CHUNK, len(routes)))) for start in range(0, len(routes), _CHUNK)]
     results: dict[int, tuple[bytes, tuple[str, ...]]] = {}
