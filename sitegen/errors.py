@@ -143,10 +143,11 @@ def _one_line(text: str) -> str:
 
 class ContentProblem(Exception):
     """A file of the site found unusable while rendering (a Markdown body
-    that cannot be converted, a template that leads out of the site): the
-    renderer reports it at that file."""
+    that cannot be converted, a template that cannot be read or leads out
+    of the site): the renderer reports it at that file."""
 
-    def __init__(self, path: str, message: str) -> None:
+    def __init__(self, path: str, message: str, line: int = 0) -> None:
         super().__init__(f"{path}: {message}")
         self.path = path
         self.message = message
+        self.line = line

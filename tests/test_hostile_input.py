@@ -281,7 +281,10 @@ def test_front_matter_over_the_size_limit(make_site) -> None:
 # 4. Special files
 
 
-@pytest.mark.parametrize("relative", ["content/posts/x.md", "content/static/pipe", "content/static/img/pipe.png", SITE])
+@pytest.mark.parametrize("relative", [
+    "content/posts/x.md", "content/static/pipe", "content/static/img/pipe.png", SITE,
+    "themes/default/templates/product.html",  # before, silently passed over for the built-in one
+])
 def test_fifo_is_an_error_never_opened(make_site, relative: str) -> None:
     """As a user with a named pipe in the site, the build says so instead of waiting forever."""
     site = make_site()
@@ -295,6 +298,30 @@ def test_fifo_is_an_error_never_opened(make_site, relative: str) -> None:
     assert errors_of(run) == [f"{relative}: not a regular file (a FIFO, device or socket): remove it"], run.stderr
     assert site.output_bytes() == before
     assert site.run("check").returncode == 1
+
+
+@pytest.mark.parametrize("when", ["cold", "after a build", "in worker processes"])
+def test_a_template_that_is_not_utf8_is_an_error_at_its_file_and_line(make_site, monkeypatch, when) -> None:
+    """Before, an internal error after a build (the template keys read it),
+    and `page.html: ...UnicodeDecodeError` without folder, line or advice
+    on a cold one."""
+    from sitegen.render import parallel
+
+    site = make_site()
+    before = built_once(site) if when == "after a build" else {}
+    template = site.root / "themes/default/templates/product.html"
+    template.parent.mkdir(parents=True)
+    template.write_bytes(b'{% extends "base.html" %}\n{# caf\xe9 #}\n')
+    jobs = "1"
+    if when == "in worker processes":  # (a site this small is otherwise rendered in one)
+        monkeypatch.setattr(parallel, "workers_pay", lambda jobs, count, minimum=0: jobs > 1 and count > 0)
+        jobs = "2"
+    run = site.build("--jobs", jobs)
+    assert run.returncode == 1, run.stderr
+    assert errors_of(run) == [
+        "themes/default/templates/product.html:2: template is not valid UTF-8 text: save it as UTF-8"
+    ]
+    assert site.output_bytes() == before if before else not site.public.exists()
 
 
 def test_device_in_static_is_an_error(make_site) -> None:

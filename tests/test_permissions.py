@@ -121,3 +121,38 @@ def check_unreadable_static(site, monkeypatch, before):
     assert "content/static/notes.txt: cannot read file: Permission denied" in run.stderr
     assert "cannot write the output" not in run.stderr
     assert site.output_bytes() == before
+
+
+@pytest.mark.parametrize("where", [
+    "themes",
+    "themes/default",
+    "themes/default/templates",  # before, the site's templates were silently left out
+    "themes/default/templates/parts",  # (or those of a folder in it)
+    "themes/default/templates/product.html",
+])
+def test_an_unreadable_theme_folder_or_template_is_an_error_at_its_path(make_site, monkeypatch, where):
+    template = "themes/default/templates/product.html"
+    site = make_site({**STATIC, template: '{% extends "base.html" %}\n', "themes/default/templates/parts/note.html": ""})
+    assert site.build().returncode == 0
+    before = site.output_bytes()
+    site.write({template: '{% extends "base.html" %}{# changed #}\n'})
+    with unreadable(site.root / where, monkeypatch):
+        run = site.build()
+    assert run.returncode == 1, run.stderr
+    what = "file" if where == template else "folder"
+    assert run.error_lines == [f"{where}: cannot read {what}: Permission denied"]
+    assert site.output_bytes() == before
+
+
+def test_an_unreadable_themes_folder_is_one_error_whatever_theme_is_named(make_site, monkeypatch):
+    """Before, an internal error when site.yaml named a theme of its own."""
+    site = make_site({**STATIC, "content/site.yaml": "base_url: https://example.com/\ntheme: mine\n",
+                      "themes/mine/templates/product.html": '{% extends "base.html" %}\n'})
+    assert site.build().returncode == 0
+    before = site.output_bytes()
+    site.write({"themes/mine/templates/product.html": '{% extends "base.html" %}{# changed #}\n'})
+    with unreadable(site.root / "themes", monkeypatch):
+        run = site.build()
+    assert run.returncode == 1, run.stderr
+    assert run.error_lines == ["themes: cannot read folder: Permission denied"]
+    assert site.output_bytes() == before

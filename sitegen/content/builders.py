@@ -8,6 +8,8 @@ of unchanged files.
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -61,7 +63,7 @@ def build_config(
     base_url = _choose_base_url(f, deploy_url, problems)
     values, _ = read_entry(SiteConfig, f, skip=("base_url",))
     theme = values["theme"]
-    if theme != "default" and not (root / "themes" / theme).is_dir():
+    if theme != "default" and _no_such_folder(root / "themes" / theme):
         f.error("theme", f"theme '{theme}' not found: expected a folder themes/{theme}/")
         values["theme"] = "default"
     values["posts_per_page"] = values["posts_per_page"] or 10
@@ -76,6 +78,18 @@ def build_config(
         output_dir_line=f.line("output_dir"),
         source=_source(record, problems),
     )
+
+
+def _no_such_folder(path: Path) -> bool:
+    """Whether `path` is surely not a folder. One that cannot even be looked
+    at is not called missing: that is reported with the theme's folders
+    (render/theme.py), as what to fix."""
+    try:
+        return not stat.S_ISDIR(os.stat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
 
 
 def _written(value: object) -> bool:

@@ -16,6 +16,7 @@ import hashlib
 import os
 import posixpath
 import re
+import stat
 import traceback
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -25,7 +26,7 @@ import jinja2
 from jinja2.loaders import split_template_path
 
 from ..errors import ContentProblem, Problems
-from ..files import OUTSIDE, outside
+from ..files import NOT_REGULAR, OUTSIDE, NotRegularFile, outside, read_regular
 from ..plan.pages import Route, absolute_url
 from .theme import BUILTIN_THEME
 
@@ -98,9 +99,12 @@ def make_environment(
 
 
 class _TemplateFolder(jinja2.FileSystemLoader):
-    """One folder of templates, never read through a link leading out of
-    the site (`inside`; None for the built-in theme): such a template is a
-    problem at its file (ContentProblem)."""
+    """One folder of templates, read as sitegen reads every file of a site
+    (files.py): never a FIFO or device, which would block, and never
+    through a link leading out of the site (`inside`; None for the built-in
+    theme). A template that cannot be used is a problem at its file
+    (ContentProblem), never an internal error nor silently passed over for
+    the built-in one."""
 
     def __init__(self, folder: Path, inside: tuple[str, ...] | None) -> None:
         super().__init__(str(folder))
@@ -109,10 +113,37 @@ class _TemplateFolder(jinja2.FileSystemLoader):
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
         path = posixpath.join(self.folder, *split_template_path(template))
-        target = outside(path, self.inside) if self.inside is not None and os.path.isfile(path) else None
+        try:
+            info = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            raise jinja2.TemplateNotFound(template) from None
+        except OSError as exc:
+            raise ContentProblem(path, f"cannot read file: {exc.strerror or exc}") from None
+        if stat.S_ISDIR(info.st_mode):
+            raise jinja2.TemplateNotFound(template)
+        target = outside(path, self.inside) if self.inside is not None else None
         if target is not None:
             raise ContentProblem(path, OUTSIDE.format(target=target))
-        return super().get_source(environment, template)
+        try:
+            raw = read_regular(path)
+        except NotRegularFile:
+            raise ContentProblem(path, NOT_REGULAR) from None
+        except OSError as exc:
+            raise ContentProblem(path, f"cannot read file: {exc.strerror or exc}") from None
+        try:
+            source = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise ContentProblem(path, "template is not valid UTF-8 text: save it as UTF-8", line) from None
+        source = source.replace("\r\n", "\n").replace("\r", "\n")  # as open() in text mode gave Jinja
+
+        def uptodate() -> bool:
+            try:
+                return os.stat(path).st_mtime_ns == info.st_mtime_ns
+            except OSError:
+                return False
+
+        return source, os.path.normpath(path), uptodate
 
 
 class Renderer:
@@ -142,8 +173,8 @@ class Renderer:
                 f" (needed for {route.url})",
             )
             return None
-        except ContentProblem as exc:  # a body it printed cannot be converted, a template leads out
-            self._report(exc.path, 0, exc.message)
+        except ContentProblem as exc:  # a body it printed cannot be converted, a template cannot be read
+            self._report(exc.path, exc.line, exc.message)
             return None
         except Exception as exc:  # a template raised while running
             path, line = self._template_position(exc)

@@ -52,8 +52,9 @@ def static_dirs(root: Path, theme: str, problems: Problems) -> list[Path]:
 
 def _site_folder(root: Path, theme: str, part: str, problems: Problems) -> Path | None:
     """`themes/<theme>/<part>/` when the site has it and may use it. A
-    folder on the way that is a link leading out of the site is an error
-    at it: the theme's files are never read from outside the site."""
+    folder on the way that cannot be read, or that is a link leading out of
+    the site, is an error at it: the theme's files are never silently left
+    out for the built-in theme's, nor read from outside the site."""
     inside = site_places(root)
     themes = root / "themes"
     for folder in (themes, themes / theme, themes / theme / part):
@@ -61,15 +62,24 @@ def _site_folder(root: Path, theme: str, part: str, problems: Problems) -> Path 
         if target is not None:
             problems.error(folder, 0, OUTSIDE.format(target=target))
             return None
-        if not folder.is_dir():
+        try:
+            os.listdir(folder)
+        except (FileNotFoundError, NotADirectoryError):
             return None  # no such folder: the built-in theme's files are used
+        except OSError as exc:
+            problems.error(folder, 0, f"cannot read folder: {exc.strerror or exc}")
+            return None
     return folder
 
 
 def _refuse_links_out(folder: Path, inside: tuple[str, ...], problems: Problems) -> None:
     """An error at every file or folder under `folder` that is a link out
-    of the site."""
-    for directory, folders, files in os.walk(folder):
+    of the site, and at every folder that cannot be read."""
+
+    def unreadable(exc: OSError) -> None:
+        problems.error(exc.filename or folder, 0, f"cannot read folder: {exc.strerror or exc}")
+
+    for directory, folders, files in os.walk(folder, onerror=unreadable):
         for name in (*folders, *files):
             path = os.path.join(directory, name)
             target = outside(path, inside) if os.path.islink(path) else None
