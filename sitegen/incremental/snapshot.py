@@ -403,11 +403,12 @@ def read_record(root: Path) -> JsonObject | None:
         return None  # nothing is read through a link
     for name in (RECORD_NAME, SET_ASIDE_NAME):
         try:
-            with open(cache_folder(root) / name, encoding="utf-8") as handle:
+            # Never a plain open(): a FIFO in the cache would block the build forever.
+            with open_regular(cache_folder(root) / name) as handle:
                 record = json.load(handle)
         except FileNotFoundError:
             continue
-        except (OSError, ValueError):
+        except (OSError, ValueError):  # not a regular file (NotRegularFile), or damaged
             return None
         if not isinstance(record, dict) or record.get("format") != _FORMAT:
             return None

@@ -25,6 +25,7 @@ import json
 import marshal
 import os
 import sqlite3
+import stat
 from pathlib import Path
 from typing import Any, Collection, Mapping
 
@@ -59,6 +60,27 @@ def _started(kind: str) -> Any:
     return digest
 
 
+# The files SQLite keeps beside the store: journal, write-ahead log, shared memory.
+_BESIDE = ("-journal", "-wal", "-shm")
+
+
+def _files_plain(path: Path) -> bool:
+    """Whether the store and the files SQLite keeps beside it are absent or
+    regular files. SQLite opens them itself, so a FIFO among them would
+    block it forever and a link would be followed: the store is then as
+    good as damaged, and started again."""
+    for suffix in ("", *_BESIDE):
+        try:
+            info = os.lstat(f"{path}{suffix}")
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return False
+        if not stat.S_ISREG(info.st_mode):
+            return False
+    return True
+
+
 class Store:
     """One SQLite file of verified entries; see the module docstring.
 
@@ -83,6 +105,9 @@ class Store:
         # os.path's tests, which say False for a folder that cannot be read.
         if os.path.islink(self.folder) or os.path.islink(self.path) or not os.path.isfile(self.path):
             return None  # nothing is read through a link
+        if not _files_plain(self.path):
+            self._broken = True  # `flush` starts a new store
+            return None
         try:
             connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5)
             row = connection.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
@@ -163,14 +188,14 @@ class Store:
                 return  # the cache is never written through a link
             self.folder.mkdir(parents=True, exist_ok=True)
             _write_ignore_file(self.folder)
-            if self.path.is_symlink() or (self.path.exists() and not self.path.is_file()):
-                return  # never written through a link
+            if self.path.is_symlink() or self.path.is_dir():
+                return  # never written through a link, nor over a folder
             self._write(pending, only or {})
         except (sqlite3.Error, OSError):
             self._discard()
 
     def _write(self, pending: dict[tuple[str, str], bytes], only: Mapping[str, Collection[str]]) -> None:
-        if self._broken:
+        if self._broken or not _files_plain(self.path):
             self._discard()
             self._broken = False
         connection = sqlite3.connect(self.path, timeout=5)
@@ -200,7 +225,7 @@ class Store:
             connection.close()
 
     def _discard(self) -> None:
-        for suffix in ("", "-journal", "-wal", "-shm"):
+        for suffix in ("", *_BESIDE):
             try:
                 os.unlink(f"{self.path}{suffix}")
             except OSError:
