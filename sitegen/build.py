@@ -71,13 +71,52 @@ class BuildResult:
 
 
 def build_moment(options: BuildOptions) -> datetime:
-    """The build's "now": given, or SOURCE_DATE_EPOCH for reproducible builds."""
+    """The build's "now": given, or SOURCE_DATE_EPOCH for reproducible builds.
+    Raises BuildFailed when SOURCE_DATE_EPOCH is set to no such moment (the
+    command line says so before any command starts: `epoch_problem`)."""
     if options.now is not None:
         return options.now if options.now.tzinfo else options.now.replace(tzinfo=UTC)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=UTC)
-    return datetime.now(UTC)
+    text = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not text:
+        return datetime.now(UTC)
+    seconds = _epoch_seconds(text)
+    if seconds is None:
+        problems = Problems()
+        problems.add(_bad_epoch(text))
+        raise BuildFailed(problems)
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+# The last second a date can name: 9999-12-31 23:59:59 UTC.
+LAST_EPOCH = 253402300799
+
+
+def epoch_problem() -> Problem | None:
+    """What is wrong with SOURCE_DATE_EPOCH, if it is set to anything but a
+    whole number of seconds from 0 to LAST_EPOCH. As the reproducible-builds
+    rule asks, a value that is not one stops the build: building on the
+    clock instead would give other bytes without a word."""
+    text = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return None if not text or _epoch_seconds(text) is not None else _bad_epoch(text)
+
+
+def _epoch_seconds(text: str) -> int | None:
+    """The seconds `text` says, if it is ASCII digits worth at most
+    LAST_EPOCH (leading zeros cut first: int() refuses thousands of digits)."""
+    digits = text.lstrip("0") or "0"
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > len(str(LAST_EPOCH)):
+        return None
+    seconds = int(digits)
+    return seconds if seconds <= LAST_EPOCH else None
+
+
+def _bad_epoch(text: str) -> Problem:
+    shown = text if len(text) <= 40 else f"{text[:40]}..."
+    return Problem(
+        "SOURCE_DATE_EPOCH", 0,
+        f"must be a whole number of seconds since 1970-01-01 UTC, from 0 to {LAST_EPOCH} (the end of 9999), "
+        f"got '{shown}': set it to one (`date +%s` prints the current one) or unset it",
+    )
 
 
 def render_site(options: BuildOptions) -> RenderedSite:

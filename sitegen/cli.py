@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NoReturn, Sequence, TextIO, TypeAlias
 
 from . import __version__
-from .build import BuildOptions, build_site, check_site
+from .build import BuildOptions, build_site, check_site, epoch_problem
 from .deploy import choose_base_url
 from .errors import BuildFailed, Problem, Problems
 
@@ -569,6 +569,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.set_threshold(100_000, 50, 100)
     args = make_parser().parse_args(argv)
     try:
+        problem = epoch_problem()  # every command uses the build's date, or may
+        if problem is not None:
+            print(problem.format(), file=sys.stderr)
+            return EXIT_PROBLEMS
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
         print("sitegen: interrupted", file=sys.stderr)

@@ -125,6 +125,41 @@ def test_number_of_5000_digits_in_menu(make_site) -> None:
     fails_with_one_error(site, f"{PAGE}:3: ", "'menu'", "at most 15 digits")
 
 
+@pytest.mark.parametrize("value", [
+    "99999999999999", "253402300800", "-1", "1.5", "1e9", "soon", "\u00b2", pytest.param("9" * 5000, id="5000-digits"),
+])
+def test_a_source_date_epoch_that_is_no_moment_is_an_error_naming_it(make_site, monkeypatch, value: str) -> None:
+    """Before, a year past 9999 was an internal error, and a value that was
+    no whole number was passed over for the clock without a word."""
+    from sitegen.build import BuildOptions, build_moment
+    from sitegen.errors import BuildFailed
+
+    site = make_site()
+    before = built_once(site)
+    expected = (
+        "SOURCE_DATE_EPOCH: must be a whole number of seconds since 1970-01-01 UTC, from 0 to 253402300799 "
+        "(the end of 9999), got '"
+    )
+    for command in (["build"], ["check"], ["report"], ["new", "post", "Hello"]):
+        run = site.run(*command, env={"SOURCE_DATE_EPOCH": value})
+        assert run.returncode == 1, (command, run.stderr)
+        [line] = run.stderr.splitlines()
+        assert line.startswith(expected) and line.endswith("set it to one (`date +%s` prints the current one) or unset it")
+        assert len(line) < 250, "a long value is not repeated whole"
+    assert site.output_bytes() == before
+    assert not (site.root / "content" / "posts").exists()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    with pytest.raises(BuildFailed):
+        build_moment(BuildOptions())
+
+
+@pytest.mark.parametrize("value", ["0", " 1781524800 ", "", "253402300799", pytest.param("0" * 5000 + "1781524800", id="zeros")])
+def test_a_source_date_epoch_from_0_to_the_end_of_9999_or_empty_is_a_moment(make_site, value: str) -> None:
+    site = make_site()
+    run = site.run("build", env={"SOURCE_DATE_EPOCH": value})
+    assert run.returncode == 0, run.stderr
+
+
 @pytest.mark.parametrize(
     "path, text, line, key",
     [
