@@ -251,8 +251,14 @@ def check_written_links(
     _resolved = used
     # (a text whose links did not all land is looked at again next time)
     _last_outputs = outputs if not problems.has_errors() and not warned else set()
-    # Files that exist but are not published as they are (a damaged photo,
-    # a hidden partner's logo) have errors or reasons of their own.
+    _check_image_keys(root, records, public, resolve, problems)
+    return fragments
+
+
+def _check_image_keys(root: Path, records: Records, public: PublicSite, resolve: _Resolver, problems: Problems) -> None:
+    """Each published image key must name a file of the site. Files that
+    exist but are not published as they are (a damaged photo, a hidden
+    partner's logo) have errors or reasons of their own."""
     static = root / "content" / "static"
     present = {path.relative_to(static).as_posix() for path in records.static_files if path.is_relative_to(static)}
     for record, name, value in _image_keys(records, public):
@@ -264,7 +270,6 @@ def check_written_links(
             f"'{name}' names {value}, but the site has no file {named}: "
             f"add it as content/static{named} or correct the name",
         )
-    return fragments
 
 
 _ID = re.compile(rb"""\s(?:id|name)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
